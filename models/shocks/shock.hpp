@@ -1,0 +1,40 @@
+#pragma once
+// Shock overlays: deterministic, time-windowed changes laid over the exogenous
+// price model. They compose: volatility multipliers multiply (in variance),
+// crashes and jumps add in log price.
+
+#include <optional>
+#include <variant>
+
+namespace cascade {
+
+// Scales the price model's diffusive volatility by `multiplier` inside the window.
+struct VolatilityShock {
+    double start_seconds = 0.0;
+    double duration_seconds = 0.0;
+    double multiplier = 1.0;
+};
+
+// A deterministic fall of `drop` (a fraction of the price) spread evenly in log
+// price over the window, optionally followed by a recovery of a fraction of the
+// lost price over a second window that starts when the crash ends.
+struct CrashShock {
+    double start_seconds = 0.0;
+    double duration_seconds = 0.0;
+    double drop = 0.0;  // 0.4: the price ends the window at 60 % of where it would be
+    struct Recovery {
+        double fraction = 0.0;  // 0.5: half of the lost price comes back
+        double duration_seconds = 0.0;
+    };
+    std::optional<Recovery> recovery;
+};
+
+// One instantaneous relative price change at a given time.
+struct JumpShock {
+    double time_seconds = 0.0;
+    double size = 0.0;  // -0.2: the price falls by 20 %
+};
+
+using Shock = std::variant<VolatilityShock, CrashShock, JumpShock>;
+
+}  // namespace cascade

@@ -1,0 +1,33 @@
+#pragma once
+// Shock overlays resolved onto the time grid once per run, so the per-step
+// cost of any number of shocks is two array loads.
+
+#include <span>
+#include <vector>
+
+#include "models/shocks/shock.hpp"
+#include "models/time_grid.hpp"
+
+namespace cascade {
+
+class ShockSchedule {
+  public:
+    ShockSchedule(const TimeGrid& grid, std::span<const Shock> shocks);
+
+    // Step k moves the grid from t_{k-1} to t_k; index k-1 holds its values.
+    // Multiplier of the model's diffusive volatility over that step.
+    double volatility_multiplier(std::size_t step_index) const {
+        return volatility_multiplier_[step_index];
+    }
+    // Deterministic change of the log price over that step (crashes, recoveries, jumps).
+    double log_shift(std::size_t step_index) const { return log_shift_[step_index]; }
+
+    std::span<const double> volatility_multipliers() const { return volatility_multiplier_; }
+    std::span<const double> log_shifts() const { return log_shift_; }
+
+  private:
+    std::vector<double> volatility_multiplier_;
+    std::vector<double> log_shift_;
+};
+
+}  // namespace cascade

@@ -1,0 +1,57 @@
+#include "output/console_summary.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sim/statistics.hpp"
+
+namespace cascade {
+namespace {
+
+// Two-sided 95 % normal interval.
+constexpr double kZ95 = 1.959963984540054;
+
+std::string grouped(std::uint64_t n) {
+    std::string digits = std::to_string(n);
+    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
+        digits.insert(static_cast<std::size_t>(i), ",");
+    }
+    return digits;
+}
+
+}  // namespace
+
+void print_summary(std::FILE* stream, const Scenario& scenario, const Results& results,
+                   const Timings& timings, const std::filesystem::path& output) {
+    const auto& run = results.run;
+    const double path_steps = static_cast<double>(run.paths) * run.steps;
+    fmt::print(stream, "\n{} ({}), seed {}\n", scenario.name, scenario.market.asset, run.seed);
+    fmt::print(stream, "  paths        {} x {} steps of {:g} s, {} threads\n", grouped(run.paths),
+               grouped(run.steps), scenario.simulation.grid.step_seconds(), run.threads);
+    fmt::print(stream, "  wall time    {:.3f} s (simulate {:.3f}, reduce {:.3f}, write {:.3f})\n",
+               timings.wall_seconds, timings.simulation_seconds, timings.reduction_seconds,
+               timings.write_seconds);
+    fmt::print(stream, "  throughput   {:.3g} path-steps/s\n",
+               timings.simulation_seconds > 0 ? path_steps / timings.simulation_seconds : 0.0);
+    fmt::print(stream, "  results      {}\n\n", output.string());
+
+    fmt::print(stream, "  {:<34} {:>14}  {:>29}\n", "metric", "estimate",
+               "95% confidence interval");
+    for (const Metric& m : results.metrics) {
+        fmt::print(stream, "  {:<34} {:>14.6g}  [{:>12.6g}, {:>12.6g}]\n", m.info.name, m.value,
+                   m.value - kZ95 * m.standard_error, m.value + kZ95 * m.standard_error);
+    }
+
+    std::vector<double> final_prices = results.path_column("final_price").values;
+    const std::vector<double> levels = {0.01, 0.05, 0.5, 0.95, 0.99};
+    const auto q = quantiles_type7(final_prices, levels);
+    fmt::print(stream, "\n  final price quantiles  ");
+    for (std::size_t i = 0; i < levels.size(); ++i) {
+        fmt::print(stream, "{}{:g}%: {:.6g}", i == 0 ? "" : "   ", 100 * levels[i], q[i]);
+    }
+    fmt::print(stream, "\n");
+}
+
+}  // namespace cascade

@@ -1,0 +1,88 @@
+#pragma once
+// What a run produces, as named, documented datasets. The engine fills it;
+// output/results_writer.cpp turns it into HDF5 without knowing any metric by
+// name, so adding a metric is one entry where it is computed plus one line in
+// docs/output-format.md.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cascade {
+
+// Name, units and one-line description: every dataset carries all three.
+struct DatasetInfo {
+    std::string name;
+    std::string units;
+    std::string description;
+};
+
+// A dense row-major matrix.
+struct Matrix {
+    std::size_t rows = 0;
+    std::size_t cols = 0;
+    std::vector<double> data;
+
+    Matrix() = default;
+    Matrix(std::size_t r, std::size_t c) : rows(r), cols(c), data(r * c) {}
+    double* row(std::size_t r) { return data.data() + r * cols; }
+    const double* row(std::size_t r) const { return data.data() + r * cols; }
+    double& operator()(std::size_t r, std::size_t c) { return data[r * cols + c]; }
+    double operator()(std::size_t r, std::size_t c) const { return data[r * cols + c]; }
+};
+
+// One value per path: /paths/<name>.
+struct PathColumn {
+    DatasetInfo info;
+    std::vector<double> values;
+};
+
+// Statistics over paths at every grid point: /series/<name>/{mean,std,quantiles}.
+struct StepSeries {
+    DatasetInfo info;
+    std::vector<double> mean;                // steps + 1
+    std::vector<double> standard_deviation;  // steps + 1, across paths
+    Matrix quantiles;                        // (steps + 1) x levels
+};
+
+// The first K paths in full: /samples/<name>, K x (steps + 1).
+struct SampleSet {
+    DatasetInfo info;
+    Matrix values;
+};
+
+// A scalar estimate over paths with its error bar and the raw moments it
+// came from: /metrics/<name>.
+struct Metric {
+    DatasetInfo info;
+    double value = 0.0;
+    double standard_error = 0.0;
+    std::uint64_t count = 0;
+    double sum = 0.0;
+    double sum_squares = 0.0;
+};
+
+// How the run went: written as root attributes and printed in the summary.
+struct RunInfo {
+    std::uint64_t seed = 0;
+    std::uint64_t paths = 0;
+    std::uint32_t steps = 0;
+    unsigned threads = 0;
+    double simulation_seconds = 0.0;
+    double reduction_seconds = 0.0;
+};
+
+struct Results {
+    RunInfo run;
+    std::vector<double> time_seconds;     // steps + 1
+    std::vector<double> quantile_levels;  // shared by every StepSeries
+    std::vector<PathColumn> paths;
+    std::vector<StepSeries> series;
+    std::vector<SampleSet> samples;
+    std::vector<Metric> metrics;
+
+    const PathColumn& path_column(const std::string& name) const;
+    const Metric& metric(const std::string& name) const;
+};
+
+}  // namespace cascade

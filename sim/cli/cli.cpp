@@ -1,0 +1,161 @@
+#include "sim/cli/cli.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "output/console_summary.hpp"
+#include "output/results_writer.hpp"
+#include "sim/build_info.hpp"
+#include "sim/cli/progress.hpp"
+#include "sim/errors.hpp"
+#include "sim/run.hpp"
+#include "sim/scenario/scenario.hpp"
+
+namespace cascade {
+namespace {
+
+struct ScenarioArguments {
+    std::string file;
+    std::vector<std::string> sets;
+};
+
+void add_scenario_arguments(CLI::App& command, ScenarioArguments& arguments) {
+    command.add_option("scenario", arguments.file, "Scenario file (JSON)")->required();
+    command
+        .add_option("--set", arguments.sets,
+                    "Override a scenario value: /json/pointer=VALUE (VALUE is JSON, or a "
+                    "plain string); repeatable")
+        ->type_name("/PTR=VALUE")
+        ->take_all();
+}
+
+struct RunArguments {
+    ScenarioArguments scenario;
+    std::string output;
+    std::optional<std::uint64_t> paths;
+    std::optional<std::uint64_t> seed;
+    std::optional<unsigned> threads;
+    bool quiet = false;
+};
+
+Scenario load(const ScenarioArguments& arguments, std::vector<Override> overrides = {}) {
+    std::vector<Override> all;
+    for (const std::string& text : arguments.sets) {
+        all.push_back(parse_override(text));
+    }
+    // Command-line shortcuts go last, so they win over --set.
+    all.insert(all.end(), overrides.begin(), overrides.end());
+    return load_scenario(arguments.file, all);
+}
+
+int command_validate(const ScenarioArguments& arguments) {
+    const Scenario scenario = load(arguments);
+    std::cout << scenario.resolved_json << '\n';
+    return kExitSuccess;
+}
+
+int command_run(const RunArguments& arguments) {
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<Override> shortcuts;
+    const auto shortcut = [&](const char* pointer, const auto& value) {
+        if (value) {
+            const std::string text = std::to_string(*value);
+            shortcuts.push_back({pointer, text, std::string(pointer) + "=" + text});
+        }
+    };
+    shortcut("/simulation/paths", arguments.paths);
+    shortcut("/simulation/seed", arguments.seed);
+    shortcut("/simulation/threads", arguments.threads);
+    const Scenario scenario = load(arguments.scenario, shortcuts);
+
+    const std::filesystem::path output =
+        arguments.output.empty()
+            ? std::filesystem::path(std::filesystem::path(arguments.scenario.file).stem().string() +
+                                    ".h5")
+            : std::filesystem::path(arguments.output);
+    check_output_path(output);
+
+    ProgressReporter progress(scenario.simulation.paths,
+                              ProgressReporter::mode_for(arguments.quiet));
+    RunOptions options;
+    options.on_progress = [&](std::uint64_t done) { progress.update(done); };
+    const Results results = run_simulation(scenario, options);
+    progress.finish();
+
+    const auto write_start = std::chrono::steady_clock::now();
+    write_results(output, results, scenario);
+    const auto finished = std::chrono::steady_clock::now();
+
+    if (!arguments.quiet) {
+        Timings timings;
+        timings.simulation_seconds = results.run.simulation_seconds;
+        timings.reduction_seconds = results.run.reduction_seconds;
+        timings.write_seconds = std::chrono::duration<double>(finished - write_start).count();
+        timings.wall_seconds = std::chrono::duration<double>(finished - started).count();
+        print_summary(stdout, scenario, results, timings, output);
+    }
+    return kExitSuccess;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    CLI::App app{
+        "cascade: Monte Carlo stress testing of leveraged venues and their "
+        "liquidation cascades"};
+    app.set_version_flag("--version",
+                         fmt::format("cascade {} ({})", cascade_version(), git_revision()));
+    app.require_subcommand(1);
+
+    RunArguments run;
+    CLI::App* run_command =
+        app.add_subcommand("run", "Simulate a scenario and write the results to HDF5");
+    add_scenario_arguments(*run_command, run.scenario);
+    run_command
+        ->add_option("-o,--output", run.output,
+                     "Results file (default: the scenario's file name with .h5, here)")
+        ->type_name("OUT.h5");
+    run_command->add_option("--paths", run.paths, "Number of paths (overrides /simulation/paths)")
+        ->check(CLI::PositiveNumber);
+    run_command->add_option("--seed", run.seed, "Master seed (overrides /simulation/seed)");
+    run_command->add_option("--threads", run.threads,
+                            "Worker threads, 0 = all cores (overrides /simulation/threads); "
+                            "results are identical for any value");
+    run_command->add_flag("-q,--quiet", run.quiet, "No progress and no summary");
+
+    ScenarioArguments validate;
+    CLI::App* validate_command = app.add_subcommand(
+        "validate", "Check a scenario and print it resolved, with every default filled in");
+    add_scenario_arguments(*validate_command, validate);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? kExitSuccess : kExitBadInput;
+    }
+
+    try {
+        if (*run_command) {
+            return command_run(run);
+        }
+        return command_validate(validate);
+    } catch (const InputError& e) {
+        for (const Diagnostic& d : e.diagnostics()) {
+            fmt::print(stderr, "error: {}\n", d.to_string());
+        }
+        return kExitBadInput;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "error: {}\n", e.what());
+        return kExitRuntimeFailure;
+    }
+}
+
+}  // namespace cascade

@@ -1,0 +1,30 @@
+#pragma once
+// The run driver: simulates every path of a scenario in parallel blocks and
+// reduces them, deterministically, into Results.
+
+#include <cstdint>
+#include <functional>
+
+#include "output/results.hpp"
+#include "sim/scenario/scenario.hpp"
+
+namespace cascade {
+
+// Paths per block. Fixed (not tied to the thread count) because per-block
+// sums are merged in block order: the block layout is part of what makes a
+// result bit-identical for any number of threads.
+inline constexpr std::uint64_t kBlockPaths = 64;
+
+struct RunOptions {
+    // Called after each block is merged, with the number of paths done so far.
+    // Called from one thread at a time.
+    std::function<void(std::uint64_t paths_done)> on_progress;
+};
+
+Results run_simulation(const Scenario& scenario, const RunOptions& options = {});
+
+// Bytes the run will hold in memory for per-step quantile bands and per-path
+// outputs; the driver refuses runs whose estimate exceeds the limit.
+std::uint64_t estimate_run_memory(const Scenario& scenario);
+
+}  // namespace cascade

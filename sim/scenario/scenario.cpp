@@ -1,0 +1,356 @@
+#include "sim/scenario/scenario.hpp"
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "models/price/price_model_registry.hpp"
+#include "models/shocks/shock_registry.hpp"
+#include "sim/errors.hpp"
+#include "sim/scenario/json_reader.hpp"
+
+namespace cascade {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::uint64_t kMaxPaths = 1'000'000'000;
+constexpr std::uint64_t kMaxSteps = 10'000'000;
+constexpr double kMaxHorizonSeconds = 100.0 * kSecondsPerYear;
+
+// Parses JSON, rejecting duplicate keys: nlohmann keeps the last silently,
+// which would hide a typo'd copy of a field. Reports the duplicate's pointer.
+class DuplicateKeyCheck {
+  public:
+    bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
+        switch (event) {
+            case json::parse_event_t::object_start:
+            case json::parse_event_t::array_start:
+                frames_.push_back({event == json::parse_event_t::array_start, 0, "", {}});
+                break;
+            case json::parse_event_t::key: {
+                Frame& frame = frames_.back();
+                frame.key = parsed.get<std::string>();
+                if (!frame.keys.insert(frame.key).second && !duplicate_) {
+                    duplicate_ = pointer();
+                }
+                break;
+            }
+            case json::parse_event_t::object_end:
+            case json::parse_event_t::array_end:
+                frames_.pop_back();
+                element_done();
+                break;
+            case json::parse_event_t::value:
+                element_done();
+                break;
+        }
+        return true;
+    }
+    const std::optional<std::string>& duplicate() const { return duplicate_; }
+
+  private:
+    struct Frame {
+        bool is_array;
+        std::size_t index;
+        std::string key;
+        std::set<std::string> keys;
+    };
+    void element_done() {
+        if (!frames_.empty() && frames_.back().is_array) {
+            ++frames_.back().index;
+        }
+    }
+    std::string pointer() const {
+        std::string text;
+        for (const Frame& frame : frames_) {
+            text += "/" +
+                    (frame.is_array ? std::to_string(frame.index) : json_pointer_token(frame.key));
+        }
+        return text;
+    }
+    std::vector<Frame> frames_;
+    std::optional<std::string> duplicate_;
+};
+
+json parse_json(std::string_view text, const std::string& source) {
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+        throw InputError(
+            {Diagnostic{source, "", "file is empty; expected a JSON scenario object"}});
+    }
+    DuplicateKeyCheck check;
+    json doc;
+    try {
+        doc = json::parse(text.begin(), text.end(), std::ref(check));
+    } catch (const json::parse_error& e) {
+        // nlohmann's text already says "parse error at line L, column C: ...".
+        std::string message = e.what();
+        if (const auto bracket = message.find("] "); bracket != std::string::npos) {
+            message = message.substr(bracket + 2);
+        }
+        throw InputError({Diagnostic{source, "", "invalid JSON: " + message}});
+    }
+    if (check.duplicate()) {
+        throw InputError({Diagnostic{source, *check.duplicate(),
+                                     "duplicate key (JSON objects must not repeat a key)"}});
+    }
+    if (!doc.is_object()) {
+        throw InputError({Diagnostic{
+            source, "", "expected a JSON object at the top level, got " + describe_json(doc)}});
+    }
+    return doc;
+}
+
+// Applies one --set to the raw document. Missing objects along the way are
+// created (so a default-only section can be set); anything else that does not
+// fit is an error naming the override.
+void apply_override(json& doc, const Override& o) {
+    const std::string source = "--set " + o.text;
+    if (o.pointer.empty() || o.pointer.front() != '/') {
+        throw InputError({Diagnostic{source, "",
+                                     fmt::format("\"{}\" is not a JSON pointer; "
+                                                 "expected e.g. /simulation/paths",
+                                                 o.pointer)}});
+    }
+    json::json_pointer pointer;
+    try {
+        pointer = json::json_pointer(o.pointer);
+    } catch (const json::exception& e) {
+        throw InputError({Diagnostic{source, o.pointer, "malformed JSON pointer"}});
+    }
+    json value;
+    try {
+        value = json::parse(o.value);
+    } catch (const json::parse_error&) {
+        value = o.value;  // a bare word: take it as a string
+    }
+    json* node = &doc;
+    std::string walked;
+    const std::string whole = o.pointer;
+    std::vector<std::string> tokens;
+    for (json::json_pointer p = pointer; !p.empty(); p = p.parent_pointer()) {
+        tokens.insert(tokens.begin(), p.back());
+    }
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        const std::string& token = tokens[i];
+        const bool last = i + 1 == tokens.size();
+        if (node->is_null()) {
+            *node = json::object();
+        }
+        if (node->is_object()) {
+            node = &(*node)[token];
+        } else if (node->is_array()) {
+            std::size_t index = 0;
+            const auto [end, ec] =
+                std::from_chars(token.data(), token.data() + token.size(), index);
+            if (ec != std::errc() || end != token.data() + token.size() || index >= node->size()) {
+                throw InputError(
+                    {Diagnostic{source, walked + "/" + token,
+                                fmt::format("{} holds {} elements; expected an index from 0 to {}",
+                                            walked.empty() ? "/" : walked, node->size(),
+                                            node->size() == 0 ? 0 : node->size() - 1)}});
+            }
+            node = &(*node)[index];
+        } else {
+            throw InputError({Diagnostic{source, whole,
+                                         fmt::format("{} is {}, which has no member \"{}\"", walked,
+                                                     describe_json(*node), token)}});
+        }
+        walked += "/" + json_pointer_token(token);
+        if (last) {
+            *node = value;
+        }
+    }
+}
+
+SimulationConfig read_simulation(ObjectReader& r) {
+    SimulationConfig c;
+    c.paths = r.integer("paths", 1, kMaxPaths, 10'000);
+    const Duration horizon = r.duration("horizon", Range::left_open(0.0, kMaxHorizonSeconds));
+    c.grid.horizon_seconds = horizon.seconds;
+    const bool has_steps = r.has("steps");
+    const auto step = r.optional_duration("step", Range::positive());
+    std::uint64_t steps = has_steps ? r.integer("steps", 1, kMaxSteps) : 0;
+    if (step && step->seconds > 0.0 && horizon.seconds > 0.0) {
+        const double ratio = horizon.seconds / step->seconds;
+        const double rounded = std::round(ratio);
+        if (std::abs(ratio - rounded) > 1e-9 * ratio || rounded < 1.0 ||
+            rounded > static_cast<double>(kMaxSteps)) {
+            r.diagnostics().error(
+                r.pointer_to("step"),
+                fmt::format("the horizon ({}) must be a whole number of steps of {} "
+                            "(between 1 and {}), got {} steps",
+                            horizon.text, step->text, kMaxSteps, ratio));
+        } else if (has_steps && static_cast<std::uint64_t>(rounded) != steps) {
+            r.diagnostics().error(
+                r.pointer_to("step"),
+                fmt::format("gives {} steps over the horizon but \"steps\" says {}; give one "
+                            "of them, or both consistently",
+                            rounded, steps));
+        } else {
+            steps = static_cast<std::uint64_t>(rounded);
+        }
+    } else if (!has_steps && !step) {
+        r.diagnostics().error(r.pointer(),
+                              "give the time step as \"steps\" (a count) or "
+                              "\"step\" (a duration such as \"5min\")");
+    }
+    c.grid.steps = static_cast<std::uint32_t>(std::max<std::uint64_t>(steps, 1));
+    r.resolve("steps", c.grid.steps);
+    c.seed = r.integer("seed", 0, std::numeric_limits<std::uint64_t>::max(), 1);
+    c.threads = static_cast<unsigned>(r.integer("threads", 0, 4096, 0));
+    return c;
+}
+
+MarketConfig read_market(ObjectReader& r) {
+    MarketConfig c;
+    c.asset = r.string("asset", "ASSET");
+    c.initial_price = r.number("initial_price", Range::left_open(0.0, 1e15));
+    r.object(
+        "price_model",
+        [&](ObjectReader& model) {
+            if (auto parsed = price_model_registry().read(model)) {
+                c.price_model = *parsed;
+            }
+        },
+        true);
+    return c;
+}
+
+std::vector<Shock> read_shocks(ObjectReader& r, const TimeGrid& grid) {
+    std::vector<Shock> shocks;
+    const auto registry = shock_registry();
+    r.object_list("shocks", [&](ObjectReader& item, std::size_t) {
+        const auto shock = registry.read(item);
+        if (!shock) {
+            return;
+        }
+        // A shock that starts at or after the horizon would silently do nothing.
+        const auto check_start = [&](std::string_view key, double seconds) {
+            if (seconds >= grid.horizon_seconds && grid.horizon_seconds > 0.0) {
+                item.diagnostics().error(
+                    item.pointer_to(key),
+                    fmt::format("is at or after the horizon ({} s); the shock would never act",
+                                grid.horizon_seconds));
+            }
+        };
+        if (const auto* jump = std::get_if<JumpShock>(&*shock)) {
+            if (jump->time_seconds > grid.horizon_seconds) {
+                check_start("time", jump->time_seconds);
+            }
+        } else if (const auto* vol = std::get_if<VolatilityShock>(&*shock)) {
+            check_start("start", vol->start_seconds);
+        } else if (const auto* crash = std::get_if<CrashShock>(&*shock)) {
+            check_start("start", crash->start_seconds);
+        }
+        shocks.push_back(*shock);
+    });
+    return shocks;
+}
+
+OutputConfig read_output(ObjectReader& r) {
+    OutputConfig c;
+    c.quantile_levels = r.number_list("quantiles", Range::open(0.0, 1.0),
+                                      std::vector<double>{0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99});
+    if (c.quantile_levels.empty() && r.has("quantiles")) {
+        r.diagnostics().error(r.pointer_to("quantiles"), "must list at least one level");
+    }
+    for (std::size_t i = 1; i < c.quantile_levels.size(); ++i) {
+        if (!(c.quantile_levels[i] > c.quantile_levels[i - 1])) {
+            r.diagnostics().error(r.pointer_to("quantiles") + "/" + std::to_string(i),
+                                  "levels must be strictly increasing");
+            break;
+        }
+    }
+    c.sample_paths = static_cast<std::uint32_t>(r.integer("sample_paths", 0, 10'000, 10));
+    c.compression = static_cast<unsigned>(r.integer("compression", 0, 9, 1));
+    return c;
+}
+
+// Tags diagnostics that fall under an override so the user sees where the value came from.
+InputError attribute_overrides(const InputError& error, std::span<const Override> overrides) {
+    std::vector<Diagnostic> diagnostics = error.diagnostics();
+    for (Diagnostic& d : diagnostics) {
+        for (const Override& o : overrides) {
+            const bool under = d.location.rfind(o.pointer, 0) == 0 ||
+                               (!d.location.empty() && o.pointer.rfind(d.location, 0) == 0);
+            if (under) {
+                d.message += fmt::format(" (value from --set {})", o.text);
+                break;
+            }
+        }
+    }
+    return InputError(std::move(diagnostics));
+}
+
+}  // namespace
+
+Override parse_override(std::string_view text) {
+    const auto equals = text.find('=');
+    if (equals == std::string_view::npos) {
+        throw InputError({Diagnostic{"--set", "",
+                                     fmt::format("\"{}\" must have the form "
+                                                 "/json/pointer=VALUE",
+                                                 text)}});
+    }
+    return Override{std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)),
+                    std::string(text)};
+}
+
+Scenario parse_scenario(std::string_view text, const std::string& source,
+                        std::span<const Override> overrides) {
+    json doc = parse_json(text, source);
+    for (const Override& o : overrides) {
+        apply_override(doc, o);
+    }
+
+    Diagnostics diagnostics(source);
+    json resolved = json::object();
+    ObjectReader root(&doc, resolved, "", diagnostics);
+    Scenario s;
+    root.pass_through("$schema");
+    s.name = root.string("name", std::filesystem::path(source).stem().string());
+    s.description = root.string("description", "");
+    root.object(
+        "simulation", [&](ObjectReader& r) { s.simulation = read_simulation(r); }, true);
+    root.object(
+        "market", [&](ObjectReader& r) { s.market = read_market(r); }, true);
+    s.shocks = read_shocks(root, s.simulation.grid);
+    root.object("output", [&](ObjectReader& r) { s.output = read_output(r); });
+    root.finish();
+
+    try {
+        diagnostics.throw_if_any();
+    } catch (const InputError& error) {
+        throw attribute_overrides(error, overrides);
+    }
+    s.resolved_json = resolved.dump(2);
+    return s;
+}
+
+Scenario load_scenario(const std::filesystem::path& file, std::span<const Override> overrides) {
+    const std::string source = file.string();
+    std::error_code ec;
+    const auto status = std::filesystem::status(file, ec);
+    if (ec || !std::filesystem::exists(status)) {
+        throw InputError({Diagnostic{source, "", "no such file"}});
+    }
+    if (std::filesystem::is_directory(status)) {
+        throw InputError({Diagnostic{source, "", "is a directory; expected a scenario file"}});
+    }
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw InputError({Diagnostic{source, "", "cannot be opened for reading"}});
+    }
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    return parse_scenario(buffer.str(), source, overrides);
+}
+
+}  // namespace cascade

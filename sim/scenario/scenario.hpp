@@ -1,0 +1,65 @@
+#pragma once
+// The validated, immutable description of a run: one plain config struct per
+// concern. Nothing downstream of the parser sees JSON.
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "models/price/price_model.hpp"
+#include "models/shocks/shock.hpp"
+#include "models/time_grid.hpp"
+
+namespace cascade {
+
+struct SimulationConfig {
+    std::uint64_t paths = 0;
+    TimeGrid grid;
+    std::uint64_t seed = 0;
+    unsigned threads = 0;  // 0: every core the machine offers
+};
+
+struct MarketConfig {
+    std::string asset;
+    double initial_price = 0.0;
+    PriceModel price_model;
+};
+
+struct OutputConfig {
+    std::vector<double> quantile_levels;  // strictly increasing, in (0, 1)
+    std::uint32_t sample_paths = 0;       // full paths kept in /samples (the first K)
+    unsigned compression = 0;             // gzip level for chunked datasets, 0 = none
+};
+
+struct Scenario {
+    std::string name;
+    std::string description;
+    SimulationConfig simulation;
+    MarketConfig market;
+    std::vector<Shock> shocks;
+    OutputConfig output;
+    // The scenario with every default filled in, as JSON text: what `validate`
+    // prints and what the results file stores, so a run can be repeated.
+    std::string resolved_json;
+};
+
+// "--set /json/pointer=VALUE": VALUE is read as JSON when it parses as JSON,
+// and as a plain string otherwise (so --set /name=test needs no quotes).
+struct Override {
+    std::string pointer;
+    std::string value;
+    std::string text;  // as given, for messages
+};
+Override parse_override(std::string_view text);
+
+// Reads, overrides and validates a scenario file. Throws InputError carrying
+// every problem found, each located by file and JSON pointer.
+Scenario load_scenario(const std::filesystem::path& file, std::span<const Override> overrides = {});
+
+// Same, from text already in memory; `source` names it in messages.
+Scenario parse_scenario(std::string_view text, const std::string& source,
+                        std::span<const Override> overrides = {});
+
+}  // namespace cascade

@@ -1,0 +1,21 @@
+#pragma once
+// Order statistics and moment summaries over paths. Deterministic: results
+// depend only on the values, never on the thread count.
+
+#include <span>
+#include <vector>
+
+#include "output/results.hpp"
+
+namespace cascade {
+
+// Sample quantiles by linear interpolation between order statistics
+// (Hyndman & Fan type 7, numpy's default), so analysts reproduce them with
+// numpy.quantile. `levels` must be increasing; `values` is reordered.
+std::vector<double> quantiles_type7(std::span<double> values, std::span<const double> levels);
+
+// Mean over paths with its standard error (sample variance / n), plus the raw
+// moments so the error bar can be recomputed.
+Metric mean_metric(DatasetInfo info, std::span<const double> values);
+
+}  // namespace cascade
