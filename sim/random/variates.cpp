@@ -30,12 +30,6 @@ double density(double x) {
     return std::exp(-0.5 * x * x);
 }
 
-// Uniform on (-1, 1), symmetric, never 0: 53 signed bits plus one half-step.
-double uniform_open_pm1(Rng& rng) {
-    const auto k = static_cast<std::int64_t>(rng()) >> 11;  // in [-2^52, 2^52)
-    return (static_cast<double>(k) + 0.5) * 0x1.0p-52;      // exact: |k + 0.5| < 2^52
-}
-
 }  // namespace
 
 StandardNormal::StandardNormal() {
@@ -56,7 +50,7 @@ StandardNormal::StandardNormal() {
 // Reached when the candidate |x| lies beyond x_[layer + 1]: in the base layer it
 // falls in the tail; elsewhere it is in the wedge between the rectangle and the
 // curve. A rejection restarts from a fresh 64-bit draw, as the method requires.
-double StandardNormal::sample_slow(Rng& rng, std::uint32_t layer, double x) const {
+StandardNormal::SlowDraw StandardNormal::sample_slow(Rng rng, std::uint32_t layer, double x) const {
     for (;;) {
         if (layer == 0) {
             // Marsaglia (1964): exact sample of Z | Z > r, with the candidate's sign.
@@ -67,12 +61,12 @@ double StandardNormal::sample_slow(Rng& rng, std::uint32_t layer, double x) cons
                 t = -std::log(uniform_open01(rng)) / r;
                 e = -std::log(uniform_open01(rng));
             } while (e + e < t * t);
-            return std::copysign(r + t, x);
+            return {std::copysign(r + t, x), rng};
         }
         // Wedge: a uniform height within the layer, accepted under the curve.
         const double y = f_[layer] + uniform01(rng) * (f_[layer + 1] - f_[layer]);
         if (y < density(x)) {
-            return x;
+            return {x, rng};
         }
         // Rejected: a whole new attempt, quick accept included (as operator()).
         const std::uint64_t bits = rng();
@@ -80,29 +74,9 @@ double StandardNormal::sample_slow(Rng& rng, std::uint32_t layer, double x) cons
         const double u = static_cast<double>(bits >> 11) * 0x1.0p-53;
         x = detail::ziggurat_signed(u * x_[layer], bits);
         if (u < ratio_[layer]) {
-            return x;
+            return {x, rng};
         }
     }
-}
-
-double standard_exponential(Rng& rng) {
-    return -std::log(uniform_open01(rng));
-}
-
-// Bailey (1994), "Polar generation of random variates with the t-distribution":
-// for (U, V) uniform on the unit disc and W = U^2 + V^2,
-// U sqrt(dof (W^(-2/dof) - 1) / W) is exactly Student-t with dof degrees of freedom.
-double student_t(Rng& rng, double dof) {
-    double u = 0.0;
-    double w = 0.0;
-    do {
-        u = uniform_open_pm1(rng);
-        const double v = uniform_open_pm1(rng);
-        w = u * u + v * v;
-    } while (w > 1.0);  // w > 0 always: the uniforms are never 0
-    // expm1(log(w) * -2/dof) is W^(-2/dof) - 1 without the cancellation that
-    // pow(w, -2/dof) - 1 suffers when dof is large and the exponent is small.
-    return u * std::sqrt(dof * std::expm1(std::log(w) * (-2.0 / dof)) / w);
 }
 
 }  // namespace cascade
