@@ -133,6 +133,7 @@ void write_contents(H5::H5File& file, const Results& results, const Scenario& sc
     set_attribute(root, "steps", results.run.steps);
     set_attribute(root, "threads", results.run.threads);
     set_attribute(root, "simulation_seconds", results.run.simulation_seconds);
+    set_attribute(root, "reduction_seconds", results.run.reduction_seconds);
 
     Writer writer(file, scenario.output.compression);
     const hsize_t points = results.time_seconds.size();

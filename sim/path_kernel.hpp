@@ -13,9 +13,12 @@
 namespace cascade {
 
 // Per-step values of one path, written by the kernel into caller-owned rows
-// (steps + 1 each) so that no per-path allocation is needed.
+// (steps + 1 each) so that no per-path allocation is needed. The kernel works
+// in log space: prices are compared and moved multiplicatively, and an exp per
+// step is paid only by the observers that need the price itself.
 struct PathTrace {
-    std::span<double> price;  // market price at each grid point
+    // log(price_k / initial price) at each grid point; 0 at k = 0.
+    std::span<double> cumulative_log_return;
 };
 
 class PathKernel {
@@ -28,7 +31,6 @@ class PathKernel {
   private:
     std::uint64_t seed_;
     std::uint32_t steps_;
-    double initial_price_;
     StandardNormal normal_;
     PriceProcess process_;
 };

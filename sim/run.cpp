@@ -1,7 +1,7 @@
 #include "sim/run.hpp"
 
 #include <algorithm>
-#include <atomic>
+#include <array>
 #include <chrono>
 #include <cmath>
 
@@ -18,16 +18,9 @@
 namespace cascade {
 namespace {
 
-// Per-path summaries of a price path. Adding one: a field, a line in
-// path_column_infos(), a line in summarise(), a row in docs/output-format.md.
-struct PathSummary {
-    double final_price;
-    double min_price;
-    double max_drawdown;
-    double log_return;
-};
+// Per-path summaries of a price path. Adding one: a line here, a line in
+// summarise(), a row in docs/output-format.md.
 constexpr std::size_t kSummaryFields = 4;
-
 std::array<DatasetInfo, kSummaryFields> path_column_infos() {
     return {{
         {"final_price", "quote currency", "market price at the horizon"},
@@ -38,25 +31,58 @@ std::array<DatasetInfo, kSummaryFields> path_column_infos() {
     }};
 }
 
-std::array<double, kSummaryFields> summarise(std::span<const double> price) {
-    double peak = price[0];
-    double low = price[0];
-    double drawdown = 0.0;
-    for (double p : price) {
-        peak = std::max(peak, p);
-        low = std::min(low, p);
-        drawdown = std::max(drawdown, 1.0 - p / peak);
+// From the path's cumulative log returns x_k = log(S_k / S_0), without an exp per step.
+std::array<double, kSummaryFields> summarise(std::span<const double> x, double initial_price) {
+    double peak = x[0];
+    double low = x[0];
+    double deepest = 0.0;  // most negative x_k - running max
+    for (double v : x) {
+        peak = std::max(peak, v);
+        low = std::min(low, v);
+        deepest = std::min(deepest, v - peak);
     }
-    return {price.back(), low, drawdown, std::log(price.back() / price.front())};
+    return {initial_price * std::exp(x.back()), initial_price * std::exp(low), -std::expm1(deepest),
+            x.back()};
 }
 
-// What one block of paths contributes, merged in block order.
+// Running mean and sum of squared deviations per grid point (Welford within a
+// block, Chan et al. between blocks): no cancellation when the spread is tiny
+// next to the level, as for a price early in a path.
+struct PointMoments {
+    std::uint64_t count = 0;
+    std::vector<double> mean;
+    std::vector<double> m2;
+
+    explicit PointMoments(std::size_t points) : mean(points, 0.0), m2(points, 0.0) {}
+
+    void add(std::span<const double> values) {
+        ++count;
+        const double n = static_cast<double>(count);
+        for (std::size_t k = 0; k < values.size(); ++k) {
+            const double delta = values[k] - mean[k];
+            mean[k] += delta / n;
+            m2[k] += delta * (values[k] - mean[k]);
+        }
+    }
+
+    void merge(const PointMoments& other) {
+        const double na = static_cast<double>(count);
+        const double nb = static_cast<double>(other.count);
+        const double n = na + nb;
+        for (std::size_t k = 0; k < mean.size(); ++k) {
+            const double delta = other.mean[k] - mean[k];
+            mean[k] += delta * (nb / n);
+            m2[k] += other.m2[k] + delta * delta * (na * nb / n);
+        }
+        count += other.count;
+    }
+};
+
+// One block's contribution to the order-dependent reductions; merged in block order.
 struct BlockResult {
     std::uint64_t first_path = 0;
     std::uint64_t count = 0;
-    std::vector<std::array<double, kSummaryFields>> summaries;
-    std::vector<double> sum;          // per grid point, over the block's paths
-    std::vector<double> sum_squares;  // per grid point
+    PointMoments moments{0};
 };
 
 constexpr std::uint64_t kMemoryLimitBytes = 8ULL << 30;
@@ -83,6 +109,7 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     const auto& sim = scenario.simulation;
     const std::uint64_t paths = sim.paths;
     const std::size_t points = sim.grid.steps + 1ULL;
+    const double initial_price = scenario.market.initial_price;
     const PathKernel kernel(scenario);
 
     Results results;
@@ -96,17 +123,51 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     for (std::uint32_t k = 0; k < points; ++k) {
         results.time_seconds[k] = sim.grid.time_seconds(k);
     }
+    for (const DatasetInfo& info : path_column_infos()) {
+        results.paths.push_back({info, std::vector<double>(paths)});
+    }
+    const std::uint64_t kept = std::min<std::uint64_t>(scenario.output.sample_paths, paths);
+    SampleSet samples{{"price", "quote currency", "market price of the first sample paths"},
+                      Matrix(kept, points)};
 
-    // Every path's prices, row per path: exact per-step quantiles and samples come from it.
-    Matrix price(paths, points);
-    std::vector<std::array<double, kSummaryFields>> summaries(paths);
-    std::vector<double> sum(points, 0.0);
-    std::vector<double> sum_squares(points, 0.0);
+    // Every price, one row per grid point, so each point's quantiles read one
+    // contiguous row. Blocks write disjoint column ranges.
+    Matrix price_by_point(points, paths);
+    PointMoments moments(points);
 
     const auto start = std::chrono::steady_clock::now();
     const std::uint64_t blocks = (paths + kBlockPaths - 1) / kBlockPaths;
     std::uint64_t next_block = 0;
     std::uint64_t paths_done = 0;
+
+    const auto simulate_block = [&](std::uint64_t block) {
+        BlockResult r{block * kBlockPaths, 0, PointMoments(points)};
+        r.count = std::min(kBlockPaths, paths - r.first_path);
+        Matrix price(r.count, points);  // this block's paths, row per path
+        for (std::uint64_t i = 0; i < r.count; ++i) {
+            const std::uint64_t path = r.first_path + i;
+            const std::span<double> row(price.row(i), points);
+            kernel.simulate(path, PathTrace{row});
+            const auto summary = summarise(row, initial_price);
+            for (std::size_t f = 0; f < kSummaryFields; ++f) {
+                results.paths[f].values[path] = summary[f];
+            }
+            for (double& v : row) {
+                v = initial_price * std::exp(v);
+            }
+            r.moments.add(row);
+            if (path < kept) {
+                std::copy(row.begin(), row.end(), samples.values.row(path));
+            }
+        }
+        for (std::size_t k = 0; k < points; ++k) {
+            double* out = price_by_point.row(k) + r.first_path;
+            for (std::uint64_t i = 0; i < r.count; ++i) {
+                out[i] = price(i, k);
+            }
+        }
+        return r;
+    };
 
     tbb::task_arena arena(static_cast<int>(results.run.threads));
     arena.execute([&] {
@@ -120,86 +181,37 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
                                                       }
                                                       return next_block++;
                                                   }) &
-                tbb::make_filter<std::uint64_t, BlockResult>(
-                    tbb::filter_mode::parallel,
-                    [&](std::uint64_t block) {
-                        BlockResult r;
-                        r.first_path = block * kBlockPaths;
-                        r.count = std::min(kBlockPaths, paths - r.first_path);
-                        r.summaries.resize(r.count);
-                        r.sum.assign(points, 0.0);
-                        r.sum_squares.assign(points, 0.0);
-                        for (std::uint64_t i = 0; i < r.count; ++i) {
-                            const std::uint64_t path = r.first_path + i;
-                            const std::span<double> row(price.row(path), points);
-                            kernel.simulate(path, PathTrace{row});
-                            r.summaries[i] = summarise(row);
-                            for (std::size_t k = 0; k < points; ++k) {
-                                r.sum[k] += row[k];
-                                r.sum_squares[k] += row[k] * row[k];
-                            }
-                        }
-                        return r;
-                    }) &
-                tbb::make_filter<BlockResult, void>(
-                    tbb::filter_mode::serial_in_order, [&](const BlockResult& r) {
-                        std::copy(r.summaries.begin(), r.summaries.end(),
-                                  summaries.begin() + static_cast<std::ptrdiff_t>(r.first_path));
-                        for (std::size_t k = 0; k < points; ++k) {
-                            sum[k] += r.sum[k];
-                            sum_squares[k] += r.sum_squares[k];
-                        }
-                        paths_done += r.count;
-                        if (options.on_progress) {
-                            options.on_progress(paths_done);
-                        }
-                    }));
+                tbb::make_filter<std::uint64_t, BlockResult>(tbb::filter_mode::parallel,
+                                                             simulate_block) &
+                tbb::make_filter<BlockResult, void>(tbb::filter_mode::serial_in_order,
+                                                    [&](const BlockResult& r) {
+                                                        moments.merge(r.moments);
+                                                        paths_done += r.count;
+                                                        if (options.on_progress) {
+                                                            options.on_progress(paths_done);
+                                                        }
+                                                    }));
     });
     const auto simulated = std::chrono::steady_clock::now();
 
-    // Per-path columns.
-    const auto infos = path_column_infos();
-    for (std::size_t f = 0; f < kSummaryFields; ++f) {
-        PathColumn column{infos[f], std::vector<double>(paths)};
-        for (std::uint64_t p = 0; p < paths; ++p) {
-            column.values[p] = summaries[p][f];
-        }
-        results.paths.push_back(std::move(column));
-    }
-
-    // Per-step bands: moments from the merged sums, exact quantiles per grid point.
+    // Per-step bands: moments merged over blocks, exact quantiles per grid point.
     StepSeries series;
     series.info = {"price", "quote currency", "market price"};
-    series.mean.resize(points);
+    series.mean = moments.mean;
     series.standard_deviation.resize(points);
-    const double n = static_cast<double>(paths);
     for (std::size_t k = 0; k < points; ++k) {
-        series.mean[k] = sum[k] / n;
-        const double variance =
-            paths > 1
-                ? std::max(0.0, (sum_squares[k] - n * series.mean[k] * series.mean[k]) / (n - 1))
-                : 0.0;
-        series.standard_deviation[k] = std::sqrt(variance);
+        series.standard_deviation[k] =
+            paths > 1 ? std::sqrt(moments.m2[k] / static_cast<double>(paths - 1)) : 0.0;
     }
     series.quantiles = Matrix(points, results.quantile_levels.size());
     arena.execute([&] {
         tbb::parallel_for(std::size_t{0}, points, [&](std::size_t k) {
-            std::vector<double> column(paths);
-            for (std::uint64_t p = 0; p < paths; ++p) {
-                column[p] = price(p, k);
-            }
-            const auto q = quantiles_type7(column, results.quantile_levels);
+            std::vector<double> values(price_by_point.row(k), price_by_point.row(k) + paths);
+            const auto q = quantiles_type7(values, results.quantile_levels);
             std::copy(q.begin(), q.end(), series.quantiles.row(k));
         });
     });
     results.series.push_back(std::move(series));
-
-    // The first K paths in full.
-    const std::uint64_t kept = std::min<std::uint64_t>(scenario.output.sample_paths, paths);
-    SampleSet samples{{"price", "quote currency", "market price of the first sample paths"},
-                      Matrix(kept, points)};
-    std::copy(price.data.begin(), price.data.begin() + static_cast<std::ptrdiff_t>(kept * points),
-              samples.values.data.begin());
     results.samples.push_back(std::move(samples));
 
     results.metrics.push_back(
