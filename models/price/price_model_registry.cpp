@@ -45,6 +45,10 @@ PriceModel read_garch(ObjectReader& r) {
     if (innovations == "student_t") {
         p.innovations = Innovations::student_t;
         p.degrees_of_freedom = r.number("degrees_of_freedom", Range::above(2.0));
+    } else if (r.has("degrees_of_freedom")) {
+        r.number("degrees_of_freedom", Range::any());  // known here, but meaningless:
+        r.diagnostics().error(r.pointer_to("degrees_of_freedom"),
+                              "only used with \"innovations\": \"student_t\"");
     }
     return p;
 }

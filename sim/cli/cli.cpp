@@ -39,9 +39,10 @@ void add_scenario_arguments(CLI::App& command, ScenarioArguments& arguments) {
 struct RunArguments {
     ScenarioArguments scenario;
     std::string output;
-    std::optional<std::uint64_t> paths;
-    std::optional<std::uint64_t> seed;
-    std::optional<unsigned> threads;
+    // Shortcuts for --set, kept as text so the scenario validation judges them.
+    std::optional<std::string> paths;
+    std::optional<std::string> seed;
+    std::optional<std::string> threads;
     bool quiet = false;
 };
 
@@ -64,15 +65,15 @@ int command_validate(const ScenarioArguments& arguments) {
 int command_run(const RunArguments& arguments) {
     const auto started = std::chrono::steady_clock::now();
     std::vector<Override> shortcuts;
-    const auto shortcut = [&](const char* pointer, const auto& value) {
+    const auto shortcut = [&](const char* option, const char* pointer,
+                              const std::optional<std::string>& value) {
         if (value) {
-            const std::string text = std::to_string(*value);
-            shortcuts.push_back({pointer, text, std::string(pointer) + "=" + text});
+            shortcuts.push_back({pointer, *value, fmt::format("{} {}", option, *value)});
         }
     };
-    shortcut("/simulation/paths", arguments.paths);
-    shortcut("/simulation/seed", arguments.seed);
-    shortcut("/simulation/threads", arguments.threads);
+    shortcut("--paths", "/simulation/paths", arguments.paths);
+    shortcut("--seed", "/simulation/seed", arguments.seed);
+    shortcut("--threads", "/simulation/threads", arguments.threads);
     const Scenario scenario = load(arguments.scenario, shortcuts);
 
     const std::filesystem::path output =
@@ -123,11 +124,14 @@ int run_cli(int argc, char** argv) {
                      "Results file (default: the scenario's file name with .h5, here)")
         ->type_name("OUT.h5");
     run_command->add_option("--paths", run.paths, "Number of paths (overrides /simulation/paths)")
-        ->check(CLI::PositiveNumber);
-    run_command->add_option("--seed", run.seed, "Master seed (overrides /simulation/seed)");
-    run_command->add_option("--threads", run.threads,
-                            "Worker threads, 0 = all cores (overrides /simulation/threads); "
-                            "results are identical for any value");
+        ->type_name("N");
+    run_command->add_option("--seed", run.seed, "Master seed (overrides /simulation/seed)")
+        ->type_name("S");
+    run_command
+        ->add_option("--threads", run.threads,
+                     "Worker threads, 0 = all cores (overrides /simulation/threads); "
+                     "results are identical for any value")
+        ->type_name("T");
     run_command->add_flag("-q,--quiet", run.quiet, "No progress and no summary");
 
     ScenarioArguments validate;

@@ -28,29 +28,33 @@ std::string json_pointer_token(std::string_view key) {
 
 namespace {
 
+// Optimal-string-alignment distance: insertions, deletions, substitutions and
+// transpositions of neighbours each cost 1 ("stpes" is one edit from "steps").
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) {
+        d[i][0] = i;
+    }
     for (std::size_t j = 0; j <= b.size(); ++j) {
-        row[j] = j;
+        d[0][j] = j;
     }
     for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t above = row[j];
-            const std::size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
-            diagonal = above;
+            const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+            }
         }
     }
-    return row[b.size()];
+    return d[a.size()][b.size()];
 }
 
 std::string format_number(double x) {
     if (std::isinf(x)) {
         return x > 0 ? "inf" : "-inf";
     }
-    return fmt::format("{}", x);
+    return fmt::format("{:g}", x);
 }
 
 std::string quoted_list(std::span<const std::string_view> words) {
@@ -241,25 +245,43 @@ std::uint64_t ObjectReader::integer(std::string_view key, std::uint64_t min, std
     }
     const std::string expected = fmt::format("an integer in [{}, {}]", min, max);
     // 1e4 is a fine way to write ten thousand; 2.5 is not an integer.
-    const bool integral = value->is_number_integer() ||
-                          (value->is_number_float() && std::isfinite(value->get<double>()) &&
-                           std::trunc(value->get<double>()) == value->get<double>());
+    std::optional<std::uint64_t> x;  // empty when negative or beyond 2^64 - 1
+    bool integral = true;
+    if (value->is_number_unsigned()) {
+        x = value->get<std::uint64_t>();
+    } else if (value->is_number_integer()) {
+        // Only negative values are stored as signed.
+    } else if (value->is_number_float()) {
+        const double d = value->get<double>();
+        integral = std::isfinite(d) && std::trunc(d) == d;
+        if (integral && d >= 0.0 && d < 0x1.0p64) {
+            x = static_cast<std::uint64_t>(d);
+        }
+    } else {
+        integral = false;
+    }
     if (!integral) {
         wrong_type(key, expected, *value);
         return fallback.value_or(min);
     }
-    const bool negative =
-        value->is_number_integer() ? value->get<std::int64_t>() < 0 : value->get<double>() < 0.0;
-    const bool too_big =
-        value->is_number_float() && value->get<double>() > static_cast<double>(max);
-    const std::uint64_t x = negative || too_big ? 0 : value->get<std::uint64_t>();
-    if (negative || too_big || x < min || x > max) {
+    if (!x || *x < min || *x > max) {
         diagnostics_.error(pointer_to(key),
                            fmt::format("must be {}, got {}", expected, describe_json(*value)));
         return fallback.value_or(min);
     }
-    out_[std::string(key)] = x;
-    return x;
+    out_[std::string(key)] = *x;
+    return *x;
+}
+
+std::optional<std::uint64_t> ObjectReader::optional_integer(std::string_view key, std::uint64_t min,
+                                                            std::uint64_t max) {
+    if (!has(key)) {
+        known_.emplace_back(key);
+        return std::nullopt;
+    }
+    const std::size_t errors_before = diagnostics_.size();
+    const std::uint64_t x = integer(key, min, max);
+    return diagnostics_.size() == errors_before ? std::optional<std::uint64_t>(x) : std::nullopt;
 }
 
 bool ObjectReader::boolean(std::string_view key, std::optional<bool> fallback) {

@@ -88,6 +88,8 @@ class ObjectReader {
     // neutral value) so reading can go on and find further problems.
     double number(std::string_view key, Range range, std::optional<double> fallback = {});
     std::optional<double> optional_number(std::string_view key, Range range);
+    std::optional<std::uint64_t> optional_integer(std::string_view key, std::uint64_t min,
+                                                  std::uint64_t max);
     std::uint64_t integer(std::string_view key, std::uint64_t min, std::uint64_t max,
                           std::optional<std::uint64_t> fallback = {});
     bool boolean(std::string_view key, std::optional<bool> fallback = {});

@@ -111,7 +111,7 @@ json parse_json(std::string_view text, const std::string& source) {
 // created (so a default-only section can be set); anything else that does not
 // fit is an error naming the override.
 void apply_override(json& doc, const Override& o) {
-    const std::string source = "--set " + o.text;
+    const std::string& source = o.origin;
     if (o.pointer.empty() || o.pointer.front() != '/') {
         throw InputError({Diagnostic{source, "",
                                      fmt::format("\"{}\" is not a JSON pointer; "
@@ -140,21 +140,29 @@ void apply_override(json& doc, const Override& o) {
     for (std::size_t i = 0; i < tokens.size(); ++i) {
         const std::string& token = tokens[i];
         const bool last = i + 1 == tokens.size();
+        const bool index_like = token == "-" || (!token.empty() && std::isdigit(token[0]));
         if (node->is_null()) {
-            *node = json::object();
+            // A missing container: an index or "-" starts an array, a name an object.
+            *node = index_like ? json::array() : json::object();
         }
         if (node->is_object()) {
             node = &(*node)[token];
-        } else if (node->is_array()) {
-            std::size_t index = 0;
-            const auto [end, ec] =
-                std::from_chars(token.data(), token.data() + token.size(), index);
-            if (ec != std::errc() || end != token.data() + token.size() || index >= node->size()) {
-                throw InputError(
-                    {Diagnostic{source, walked + "/" + token,
-                                fmt::format("{} holds {} elements; expected an index from 0 to {}",
-                                            walked.empty() ? "/" : walked, node->size(),
-                                            node->size() == 0 ? 0 : node->size() - 1)}});
+        } else if (node->is_array() && index_like) {
+            std::size_t index = node->size();  // "-": one past the end, i.e. append
+            if (token != "-") {
+                const auto [end, ec] =
+                    std::from_chars(token.data(), token.data() + token.size(), index);
+                if (ec != std::errc() || end != token.data() + token.size() ||
+                    index > node->size()) {
+                    throw InputError({Diagnostic{
+                        source, walked + "/" + token,
+                        fmt::format("{} holds {} elements; expected an index from 0 to {} "
+                                    "(or - to append)",
+                                    walked.empty() ? "/" : walked, node->size(), node->size())}});
+                }
+            }
+            if (index == node->size()) {
+                node->push_back(nullptr);
             }
             node = &(*node)[index];
         } else {
@@ -176,7 +184,7 @@ SimulationConfig read_simulation(ObjectReader& r) {
     c.grid.horizon_seconds = horizon.seconds;
     const bool has_steps = r.has("steps");
     const auto step = r.optional_duration("step", Range::positive());
-    std::uint64_t steps = has_steps ? r.integer("steps", 1, kMaxSteps) : 0;
+    std::uint64_t steps = r.optional_integer("steps", 1, kMaxSteps).value_or(0);
     if (step && step->seconds > 0.0 && horizon.seconds > 0.0) {
         const double ratio = horizon.seconds / step->seconds;
         const double rounded = std::round(ratio);
@@ -187,7 +195,7 @@ SimulationConfig read_simulation(ObjectReader& r) {
                 fmt::format("the horizon ({}) must be a whole number of steps of {} "
                             "(between 1 and {}), got {} steps",
                             horizon.text, step->text, kMaxSteps, ratio));
-        } else if (has_steps && static_cast<std::uint64_t>(rounded) != steps) {
+        } else if (steps != 0 && static_cast<std::uint64_t>(rounded) != steps) {
             r.diagnostics().error(
                 r.pointer_to("step"),
                 fmt::format("gives {} steps over the horizon but \"steps\" says {}; give one "
@@ -196,7 +204,7 @@ SimulationConfig read_simulation(ObjectReader& r) {
         } else {
             steps = static_cast<std::uint64_t>(rounded);
         }
-    } else if (!has_steps && !step) {
+    } else if (!has_steps && !r.has("step")) {
         r.diagnostics().error(r.pointer(),
                               "give the time step as \"steps\" (a count) or "
                               "\"step\" (a duration such as \"5min\")");
@@ -248,6 +256,21 @@ std::vector<Shock> read_shocks(ObjectReader& r, const TimeGrid& grid) {
             check_start("start", vol->start_seconds);
         } else if (const auto* crash = std::get_if<CrashShock>(&*shock)) {
             check_start("start", crash->start_seconds);
+            // A window cut by the horizon would apply only part of the stated drop.
+            double end = crash->start_seconds + crash->duration_seconds;
+            std::string what = "the crash";
+            if (crash->recovery) {
+                end += crash->recovery->duration_seconds;
+                what = "the crash and its recovery";
+            }
+            if (crash->start_seconds < grid.horizon_seconds &&
+                end > grid.horizon_seconds * (1.0 + 1e-12)) {
+                item.diagnostics().error(
+                    item.pointer(),
+                    fmt::format("{} must end by the horizon ({} s), but end at {} s; only part of "
+                                "the move would happen",
+                                what, grid.horizon_seconds, end));
+            }
         }
         shocks.push_back(*shock);
     });
@@ -278,10 +301,15 @@ InputError attribute_overrides(const InputError& error, std::span<const Override
     std::vector<Diagnostic> diagnostics = error.diagnostics();
     for (Diagnostic& d : diagnostics) {
         for (const Override& o : overrides) {
-            const bool under = d.location.rfind(o.pointer, 0) == 0 ||
-                               (!d.location.empty() && o.pointer.rfind(d.location, 0) == 0);
+            // Same place, or one inside the other at a token boundary.
+            const auto inside = [](const std::string& inner, const std::string& outer) {
+                return inner.rfind(outer, 0) == 0 &&
+                       (inner.size() == outer.size() || inner[outer.size()] == '/');
+            };
+            const bool under = !d.location.empty() &&
+                               (inside(d.location, o.pointer) || inside(o.pointer, d.location));
             if (under) {
-                d.message += fmt::format(" (value from --set {})", o.text);
+                d.message += fmt::format(" (value from {})", o.origin);
                 break;
             }
         }
@@ -300,7 +328,7 @@ Override parse_override(std::string_view text) {
                                                  text)}});
     }
     return Override{std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)),
-                    std::string(text)};
+                    "--set " + std::string(text)};
 }
 
 Scenario parse_scenario(std::string_view text, const std::string& source,

@@ -50,7 +50,7 @@ struct Scenario {
 struct Override {
     std::string pointer;
     std::string value;
-    std::string text;  // as given, for messages
+    std::string origin;  // where it came from, for messages: "--set /a=1", "--paths 5"
 };
 Override parse_override(std::string_view text);
 
