@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cascade needs (only those missing), then
+# configures and builds a Release build into build/. Safe to run again.
+#
+#   ./scripts/setup.sh            then  ./build/cascade --help
+#   CASCADE_BUILD_DIR=... to build elsewhere; extra arguments go to cmake.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake git pkg-config
+  libtbb-dev libhdf5-dev hdf5-tools nlohmann-json3-dev doctest-dev libboost-dev
+  libpcg-cpp-dev libcli11-dev libfmt-dev
+  python3 python3-h5py python3-numpy python3-pandas python3-matplotlib python3-jsonschema
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if ((${#missing[@]} > 0)); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+build_dir="${CASCADE_BUILD_DIR:-build}"
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@"
+cmake --build "$build_dir" -j"$(nproc)"

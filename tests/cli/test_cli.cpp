@@ -1,0 +1,230 @@
+// End to end: the real executable on real files.
+
+#include <doctest/doctest.h>
+
+#include <H5Cpp.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "support/support.hpp"
+
+namespace cascade {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Every dataset in a results file, by path, as raw bytes.
+std::map<std::string, std::vector<char>> read_all_datasets(const fs::path& file) {
+    std::map<std::string, std::vector<char>> contents;
+    H5::H5File h5(file.string(), H5F_ACC_RDONLY);
+    std::vector<std::string> pending = {"/"};
+    while (!pending.empty()) {
+        const std::string group_path = pending.back();
+        pending.pop_back();
+        H5::Group group = h5.openGroup(group_path);
+        for (hsize_t i = 0; i < group.getNumObjs(); ++i) {
+            const std::string name = group.getObjnameByIdx(i);
+            const std::string path = (group_path == "/" ? "" : group_path) + "/" + name;
+            if (group.getObjTypeByIdx(i) == H5G_GROUP) {
+                pending.push_back(path);
+                continue;
+            }
+            H5::DataSet set = h5.openDataSet(path);
+            const H5::DataType type = set.getDataType();
+            std::vector<char> bytes(set.getSpace().getSelectNpoints() * type.getSize());
+            if (!bytes.empty()) {
+                set.read(bytes.data(), type);
+            }
+            contents[path] = std::move(bytes);
+        }
+    }
+    return contents;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+std::vector<fs::path> files_in(const fs::path& directory) {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(directory)) {
+        files.push_back(entry.path().filename());
+    }
+    return files;
+}
+
+const std::string kFlashCrash = (test::source_dir() / "scenarios/flash-crash.json").string();
+
+}  // namespace
+
+TEST_CASE("--version and --help succeed") {
+    const auto version = test::run_cascade({"--version"});
+    CHECK(version.exit_code == 0);
+    CHECK(contains(version.out, "cascade 0."));
+    const auto help = test::run_cascade({"run", "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK(contains(help.out, "--set"));
+    CHECK(contains(help.out, "--threads"));
+    CHECK(test::run_cascade({"validate", "--help"}).exit_code == 0);
+}
+
+TEST_CASE("results are bit-identical for 1 and 2 threads") {
+    test::TempDir dir;
+    const auto one = test::run_cascade({"run", kFlashCrash, "-o", (dir / "one.h5").string(),
+                                        "--paths", "700", "--threads", "1", "--quiet"});
+    const auto two = test::run_cascade({"run", kFlashCrash, "-o", (dir / "two.h5").string(),
+                                        "--paths", "700", "--threads", "2", "--quiet"});
+    REQUIRE(one.exit_code == 0);
+    REQUIRE(two.exit_code == 0);
+    const auto a = read_all_datasets(dir / "one.h5");
+    const auto b = read_all_datasets(dir / "two.h5");
+    CHECK(a.size() >= 10);
+    REQUIRE(a.size() == b.size());
+    for (const auto& [path, bytes] : a) {
+        INFO("dataset " << path);
+        REQUIRE(b.count(path) == 1);
+        CHECK(bytes == b.at(path));
+    }
+    // A different seed is a different run.
+    const auto other = test::run_cascade({"run", kFlashCrash, "-o", (dir / "other.h5").string(),
+                                          "--paths", "700", "--seed", "5", "--quiet"});
+    REQUIRE(other.exit_code == 0);
+    CHECK(read_all_datasets(dir / "other.h5").at("/paths/final_price") !=
+          a.at("/paths/final_price"));
+}
+
+TEST_CASE("run prints a summary with throughput and the key figures") {
+    test::TempDir dir;
+    const auto result =
+        test::run_cascade({"run", kFlashCrash, "-o", (dir / "r.h5").string(), "--paths", "200"});
+    REQUIRE(result.exit_code == 0);
+    CHECK(contains(result.out, "path-steps/s"));
+    CHECK(contains(result.out, "final_price_mean"));
+    CHECK(contains(result.out, (dir / "r.h5").string()));
+    // Not a terminal: one closing progress line, not a bar.
+    CHECK(contains(result.err, "simulated 200 of 200 paths"));
+    CHECK(fs::exists(dir / "r.h5"));
+    CHECK(files_in(dir.path()).size() == 1);  // no temporary left behind
+}
+
+TEST_CASE("validate prints the resolved scenario, which validates again") {
+    test::TempDir dir;
+    const auto result =
+        test::run_cascade({"validate", kFlashCrash, "--set", "/simulation/paths=5"});
+    REQUIRE(result.exit_code == 0);
+    const auto resolved = nlohmann::json::parse(result.out);
+    CHECK(resolved["simulation"]["paths"] == 5);
+    CHECK(resolved["simulation"]["steps"] == 1440);
+    const auto again = test::run_cascade({"validate", dir.write("r.json", result.out).string()});
+    CHECK(again.exit_code == 0);
+    CHECK(again.out == result.out);
+}
+
+TEST_CASE("bad input: exit code 2, a message naming the problem, and no output file") {
+    test::TempDir dir;
+    const std::string good = test::base_scenario().dump();
+    auto with = [&](const std::function<void(nlohmann::json&)>& change) {
+        auto doc = test::base_scenario();
+        change(doc);
+        return doc.dump();
+    };
+    struct Case {
+        std::string name;
+        std::string content;             // scenario file content
+        std::vector<std::string> extra;  // extra arguments
+        std::string expected;            // part of the message
+    };
+    const std::vector<Case> cases = {
+        {"syntax error",
+         "{\"simulation\": {\"paths\": 10,}}",
+         {},
+         "invalid JSON: parse error at line 1"},
+        {"wrong type",
+         with([](auto& d) { d["simulation"]["paths"] = "many"; }),
+         {},
+         "/simulation/paths: expected an integer in [1, 1000000000], got \"many\""},
+        {"out of range",
+         with([](auto& d) { d["market"]["price_model"]["volatility"] = -0.2; }),
+         {},
+         "/market/price_model/volatility: must be in [0, 10], got -0.2"},
+        {"zero horizon",
+         with([](auto& d) { d["simulation"]["horizon"] = "0s"; }),
+         {},
+         "/simulation/horizon: must be a duration in (0,"},
+        {"unknown key",
+         with([](auto& d) { d["market"]["intial_price"] = 5; }),
+         {},
+         "/market/intial_price: unknown key (did you mean \"initial_price\"?)"},
+        {"missing required field",
+         with([](auto& d) { d["market"].erase("initial_price"); }),
+         {},
+         "/market/initial_price: required field is missing"},
+        {"absurd size",
+         with([](auto& d) { d["simulation"]["paths"] = 1e15; }),
+         {},
+         "/simulation/paths: must be an integer in [1, 1000000000], got 1e+15"},
+        {"NaN spelled in JSON", "{\"simulation\": {\"paths\": NaN}}", {}, "invalid JSON"},
+        {"not UTF-8", "{\"name\": \"\xc3\x28\"}", {}, "invalid JSON"},
+        {"empty file", "", {}, "file is empty"},
+        {"bad --set pointer",
+         good,
+         {"--set", "/simulation/pathz=5"},
+         "/simulation/pathz: unknown key (did you mean \"paths\"?) (value from --set "
+         "/simulation/pathz=5)"},
+        {"--set into a number",
+         good,
+         {"--set", "/simulation/paths/x=5"},
+         "--set /simulation/paths/x=5: /simulation/paths/x: /simulation/paths is 1000"},
+        {"--set out of range",
+         good,
+         {"--set", "/output/quantiles=[0.5, 1.5]"},
+         "/output/quantiles/1: must be in (0, 1), got 1.5"},
+        {"--set without a value", good, {"--set", "/simulation/paths"}, "must have the form"},
+        {"unknown option", good, {"--bogus"}, "--bogus"},
+        {"negative --paths", good, {"--paths", "-3"}, "--paths"},
+    };
+    for (const Case& c : cases) {
+        INFO("case: " << c.name);
+        const auto scenario = dir.write("s.json", c.content);
+        std::vector<std::string> args = {"run", scenario.string(), "-o", (dir / "out.h5").string()};
+        args.insert(args.end(), c.extra.begin(), c.extra.end());
+        const auto result = test::run_cascade(args);
+        CHECK(result.exit_code == 2);
+        CHECK_MESSAGE(contains(result.err, c.expected), "stderr was: " << result.err);
+        if (c.name != "unknown option" && c.name != "negative --paths") {
+            CHECK((contains(result.err, scenario.string()) || contains(result.err, "--set")));
+        }
+        CHECK(files_in(dir.path()) == std::vector<fs::path>{"s.json"});
+    }
+}
+
+TEST_CASE("bad paths: missing scenario, a directory as scenario, unusable output locations") {
+    test::TempDir dir;
+    const auto scenario = dir.write("s.json", test::base_scenario().dump());
+    fs::create_directory(dir / "sub");
+
+    auto missing =
+        test::run_cascade({"run", (dir / "nope.json").string(), "-o", (dir / "o.h5").string()});
+    CHECK(missing.exit_code == 2);
+    CHECK(contains(missing.err, "nope.json: no such file"));
+
+    auto directory = test::run_cascade({"validate", (dir / "sub").string()});
+    CHECK(directory.exit_code == 2);
+    CHECK(contains(directory.err, "is a directory; expected a scenario file"));
+
+    auto out_is_dir = test::run_cascade({"run", scenario.string(), "-o", (dir / "sub").string()});
+    CHECK(out_is_dir.exit_code == 2);
+    CHECK(contains(out_is_dir.err, "output path is a directory"));
+
+    auto no_dir =
+        test::run_cascade({"run", scenario.string(), "-o", (dir / "absent/o.h5").string()});
+    CHECK(no_dir.exit_code == 2);
+    CHECK(contains(no_dir.err, "does not exist"));
+
+    CHECK(files_in(dir / "sub").empty());
+}
+
+}  // namespace cascade

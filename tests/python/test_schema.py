@@ -1,0 +1,574 @@
+#!/usr/bin/python3
+"""Checks that scenarios/schema.json describes the scenario format exactly as
+`cascade validate` accepts it.
+
+- every shipped scenario, and its resolved form (`cascade validate` output),
+  is valid under the schema;
+- schema and parser agree on unknown keys, on each numeric bound (open or
+  closed), on required keys, on the model/type discriminators and on the
+  duration syntax;
+- every key of a resolved scenario is declared by the schema, and every
+  `default` in the schema is the value the parser fills in;
+- the checks only the parser can make (documented in the schema) are still
+  made by the parser.
+
+Run from the repository root with Debian's Python (needs python3-jsonschema):
+    /usr/bin/python3 tests/python/test_schema.py
+The executable is $CASCADE_EXE (default ./build/cascade). The last line printed
+is "N passed, M failed"; the exit status is non-zero on any failure.
+"""
+
+import copy
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+try:
+    import jsonschema
+except ImportError:
+    print("test_schema.py needs the jsonschema module: install the Debian package "
+          "python3-jsonschema (apt-get install python3-jsonschema) and run it with "
+          "/usr/bin/python3", file=sys.stderr)
+    print("0 passed, 1 failed")
+    sys.exit(1)
+
+REPO = os.getcwd()
+EXE = os.path.abspath(os.environ.get("CASCADE_EXE", os.path.join("build", "cascade")))
+SCHEMA_FILE = os.path.join(REPO, "scenarios", "schema.json")
+FLASH_CRASH = os.path.join(REPO, "scenarios", "flash-crash.json")
+DELETE = object()  # a value in a case: remove the key
+
+with open(SCHEMA_FILE, encoding="utf-8") as _f:
+    SCHEMA = json.load(_f)
+VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
+
+_tmp = None
+
+
+def setUpModule():
+    global _tmp
+    _tmp = tempfile.TemporaryDirectory(prefix="cascade-test-schema-")
+
+
+def tearDownModule():
+    _tmp.cleanup()
+
+
+def shipped_scenarios():
+    files = sorted(glob.glob(os.path.join(REPO, "scenarios", "*.json")))
+    return [f for f in files if os.path.basename(f) != "schema.json"]
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def validate_file(path):
+    """Runs `cascade validate`; returns (exit status, stdout, stderr)."""
+    done = subprocess.run([EXE, "validate", path], cwd=REPO, capture_output=True, text=True,
+                          timeout=60)
+    return done.returncode, done.stdout, done.stderr
+
+
+def validate_doc(doc, name="case"):
+    path = os.path.join(_tmp.name, name + ".json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f)
+    return validate_file(path)
+
+
+def schema_errors(doc):
+    return [f"/{'/'.join(str(p) for p in e.absolute_path)}: {e.message}"
+            for e in VALIDATOR.iter_errors(doc)]
+
+
+def apply(doc, pointer, value):
+    """Sets (or with DELETE removes) the value at a JSON pointer, creating objects on the way."""
+    doc = copy.deepcopy(doc)
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+    node = doc
+    for token in tokens[:-1]:
+        node = node[int(token)] if isinstance(node, list) else node.setdefault(token, {})
+    last = tokens[-1]
+    if isinstance(node, list):
+        last = int(last)
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return doc
+
+
+def applying(doc, *changes):
+    for pointer, value in changes:
+        doc = apply(doc, pointer, value)
+    return doc
+
+
+# --- walking the schema the way an editor does -------------------------------------------------
+
+def resolve_ref(node):
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        assert ref.startswith("#/"), f"only local $ref supported, got {ref}"
+        target = SCHEMA
+        for token in ref[2:].split("/"):
+            target = target[token]
+        node = target
+    return node
+
+
+def applicable(node, instance):
+    """The schema objects that apply to `instance`: `node` and, recursively, the
+    subschemas of allOf, of anyOf/oneOf branches that match, and of if/then/else."""
+    node = resolve_ref(node)
+    if not isinstance(node, dict):
+        return []
+    found = [node]
+    for sub in node.get("allOf", []):
+        found += applicable(sub, instance)
+    for key in ("anyOf", "oneOf"):
+        for sub in node.get(key, []):
+            if jsonschema.Draft7Validator(resolve_ref(sub)).is_valid(instance):
+                found += applicable(sub, instance)
+    if "if" in node:
+        branch = "then" if jsonschema.Draft7Validator(node["if"]).is_valid(instance) else "else"
+        if branch in node:
+            found += applicable(node[branch], instance)
+    return found
+
+
+def property_schemas(schemas, key):
+    return [s["properties"][key] for s in schemas
+            if isinstance(s.get("properties"), dict) and key in s["properties"]]
+
+
+def item_schemas(schemas):
+    return [s["items"] for s in schemas if isinstance(s.get("items"), dict)]
+
+
+def undeclared_keys(instance, schemas, pointer=""):
+    """Pointers of the keys in `instance` that no applicable schema declares."""
+    missing = []
+    applying_schemas = [a for s in schemas for a in applicable(s, instance)]
+    if isinstance(instance, dict):
+        for key, value in instance.items():
+            subs = property_schemas(applying_schemas, key)
+            if not subs:
+                missing.append(f"{pointer}/{key}")
+            else:
+                missing += undeclared_keys(value, subs, f"{pointer}/{key}")
+    elif isinstance(instance, list):
+        subs = item_schemas(applying_schemas)
+        for i, value in enumerate(instance):
+            missing += undeclared_keys(value, subs, f"{pointer}/{i}")
+    return missing
+
+
+def undocumented_defaults(given, resolved, schemas, pointer=""):
+    """Compares every schema `default` for a key absent from `given` with the
+    value the parser resolved; returns the mismatches."""
+    problems = []
+    applying_schemas = [a for s in schemas for a in applicable(s, resolved)]
+    if isinstance(resolved, dict):
+        given = given if isinstance(given, dict) else {}
+        for key, value in resolved.items():
+            subs = property_schemas(applying_schemas, key)
+            for sub in subs:
+                if key not in given and "default" in sub and sub["default"] != value:
+                    problems.append(f"{pointer}/{key}: schema default {sub['default']!r}, "
+                                    f"parser resolved {value!r}")
+            problems += undocumented_defaults(given.get(key), value, subs, f"{pointer}/{key}")
+    elif isinstance(resolved, list):
+        given = given if isinstance(given, list) else []
+        subs = item_schemas(applying_schemas)
+        for i, value in enumerate(resolved):
+            problems += undocumented_defaults(given[i] if i < len(given) else None, value, subs,
+                                              f"{pointer}/{i}")
+    return problems
+
+
+# --- scenarios used by the tests ----------------------------------------------------------------
+
+BASE = {
+    "name": "schema-test",
+    "simulation": {"paths": 100, "horizon": "1d", "step": "1h", "seed": 7},
+    "market": {"asset": "BTC", "initial_price": 100.0,
+               "price_model": {"model": "merton", "drift": 0.0, "volatility": 0.5,
+                               "jump_intensity": 10, "jump_mean": -0.01, "jump_stdev": 0.02}},
+    "shocks": [
+        {"type": "volatility", "start": "2h", "duration": "6h", "multiplier": 2},
+        {"type": "crash", "start": "4h", "duration": "30min", "drop": 0.2,
+         "recovery": {"fraction": 0.5, "duration": "2h"}},
+        {"type": "jump", "time": "12h", "size": -0.1},
+    ],
+    "output": {"quantiles": [0.05, 0.5, 0.95], "sample_paths": 5, "compression": 0},
+}
+GBM = {"model": "gbm", "volatility": 0.5}
+GARCH = {"model": "garch", "long_run_volatility": 0.6, "alpha": 0.1, "beta": 0.85}
+GARCH_T = dict(GARCH, innovations="student_t", degrees_of_freedom=5)
+PM = "/market/price_model"
+
+# Valid scenarios with everything optional left out, one per model and shock kind.
+MINIMAL = {
+    "gbm": {"simulation": {"horizon": "1d", "steps": 24},
+            "market": {"initial_price": 100, "price_model": GBM}},
+    "merton": {"simulation": {"horizon": "2w", "step": "1d"},
+               "market": {"initial_price": 100,
+                          "price_model": {"model": "merton", "volatility": 0.5,
+                                          "jump_intensity": 1, "jump_mean": 0, "jump_stdev": 0.1}},
+               "shocks": [{"type": "crash", "start": "0s", "duration": "1d", "drop": 0.5}]},
+    "garch": {"simulation": {"horizon": "1d", "steps": 24, "step": "1h"},
+              "market": {"initial_price": 100, "price_model": GARCH},
+              "shocks": [{"type": "volatility", "start": "1h", "duration": "1h", "multiplier": 1}]},
+    "garch_t": {"simulation": {"horizon": "90min", "step": "90s"},
+                "market": {"initial_price": 100, "price_model": GARCH_T},
+                "shocks": [{"type": "jump", "time": "90min", "size": 1}], "output": {}},
+}
+
+# (description, changes to BASE, valid?) -- both the schema and the parser must agree.
+CASES = [
+    # top level
+    ("no changes", [], True),
+    ("unknown top-level key", [("/steps", 10)], False),
+    ("$schema of any type", [("/$schema", 5)], True),
+    ("name not a string", [("/name", 5)], False),
+    ("description not a string", [("/description", ["x"])], False),
+    ("simulation missing", [("/simulation", DELETE)], False),
+    ("market missing", [("/market", DELETE)], False),
+    ("output absent", [("/output", DELETE)], True),
+    ("output not an object", [("/output", [])], False),
+    ("shocks absent", [("/shocks", DELETE)], True),
+    ("shocks empty", [("/shocks", [])], True),
+    ("shocks not an array", [("/shocks", {})], False),
+    ("shock not an object", [("/shocks/0", 5)], False),
+    # simulation
+    ("paths 1", [("/simulation/paths", 1)], True),
+    ("paths 0", [("/simulation/paths", 0)], False),
+    ("paths 1e9", [("/simulation/paths", 1000000000)], True),
+    ("paths 1e9 + 1", [("/simulation/paths", 1000000001)], False),
+    ("paths as 1e4 (integral float)", [("/simulation/paths", 1e4)], True),
+    ("paths 2.5", [("/simulation/paths", 2.5)], False),
+    ("paths as string", [("/simulation/paths", "10")], False),
+    ("horizon missing", [("/simulation/horizon", DELETE)], False),
+    ("horizon a number", [("/simulation/horizon", 86400)], False),
+    ("horizon 0", [("/simulation/horizon", "0s")], False),
+    ("steps and step consistent", [("/simulation/steps", 24)], True),
+    ("steps only", [("/simulation/step", DELETE), ("/simulation/steps", 10)], True),
+    ("neither steps nor step", [("/simulation/step", DELETE)], False),
+    ("steps 0", [("/simulation/step", DELETE), ("/simulation/steps", 0)], False),
+    ("steps 1e7", [("/simulation/step", DELETE), ("/simulation/steps", 10000000)], True),
+    ("steps 1e7 + 1", [("/simulation/step", DELETE), ("/simulation/steps", 10000001)], False),
+    ("step 0", [("/simulation/step", "0min")], False),
+    ("seed 0", [("/simulation/seed", 0)], True),
+    ("seed -1", [("/simulation/seed", -1)], False),
+    ("threads 4096", [("/simulation/threads", 4096)], True),
+    ("threads 4097", [("/simulation/threads", 4097)], False),
+    ("unknown simulation key", [("/simulation/volatility", 1)], False),
+    # market
+    ("asset not a string", [("/market/asset", 1)], False),
+    ("initial_price 0", [("/market/initial_price", 0)], False),
+    ("initial_price 1e15", [("/market/initial_price", 1e15)], True),
+    ("initial_price above 1e15", [("/market/initial_price", 1000000000000001)], False),
+    ("initial_price missing", [("/market/initial_price", DELETE)], False),
+    ("price_model missing", [(PM, DELETE)], False),
+    ("price_model not an object", [(PM, "gbm")], False),
+    ("model missing", [(PM + "/model", DELETE)], False),
+    ("model unknown", [(PM + "/model", "gmb")], False),
+    ("unknown model with its own keys", [(PM, {"model": "heston", "kappa": 1})], False),
+    # merton
+    ("drift -10", [(PM + "/drift", -10)], True),
+    ("drift 10.5", [(PM + "/drift", 10.5)], False),
+    ("volatility 0", [(PM + "/volatility", 0)], True),
+    ("volatility 10", [(PM + "/volatility", 10)], True),
+    ("volatility 10.01", [(PM + "/volatility", 10.01)], False),
+    ("volatility negative", [(PM + "/volatility", -0.01)], False),
+    ("jump_intensity 0", [(PM + "/jump_intensity", 0)], True),
+    ("jump_intensity 1e6", [(PM + "/jump_intensity", 1000000)], True),
+    ("jump_intensity above 1e6", [(PM + "/jump_intensity", 1000001)], False),
+    ("jump_intensity missing", [(PM + "/jump_intensity", DELETE)], False),
+    ("jump_mean -5", [(PM + "/jump_mean", -5)], True),
+    ("jump_mean 5.1", [(PM + "/jump_mean", 5.1)], False),
+    ("jump_stdev 0", [(PM + "/jump_stdev", 0)], True),
+    ("jump_stdev 5.1", [(PM + "/jump_stdev", 5.1)], False),
+    ("merton with a garch key", [(PM + "/alpha", 0.1)], False),
+    # gbm
+    ("gbm", [(PM, GBM)], True),
+    ("gbm without volatility", [(PM, {"model": "gbm"})], False),
+    ("gbm with a jump key", [(PM, dict(GBM, jump_intensity=1))], False),
+    # garch
+    ("garch", [(PM, GARCH)], True),
+    ("garch long_run_volatility 0", [(PM, dict(GARCH, long_run_volatility=0))], False),
+    ("garch long_run_volatility 10", [(PM, dict(GARCH, long_run_volatility=10))], True),
+    ("garch alpha 0", [(PM, dict(GARCH, alpha=0))], True),
+    ("garch alpha 1", [(PM, dict(GARCH, alpha=1, beta=0))], False),
+    ("garch beta 0", [(PM, dict(GARCH, beta=0))], True),
+    ("garch beta negative", [(PM, dict(GARCH, beta=-0.1))], False),
+    ("garch beta missing", [(PM, {k: v for k, v in GARCH.items() if k != "beta"})], False),
+    ("garch initial_volatility 0", [(PM, dict(GARCH, initial_volatility=0))], False),
+    ("garch initial_volatility 10", [(PM, dict(GARCH, initial_volatility=10))], True),
+    ("garch innovations normal", [(PM, dict(GARCH, innovations="normal"))], True),
+    ("garch innovations unknown", [(PM, dict(GARCH, innovations="studentt"))], False),
+    ("garch student_t", [(PM, GARCH_T)], True),
+    ("garch student_t without dof",
+     [(PM, {k: v for k, v in GARCH_T.items() if k != "degrees_of_freedom"})], False),
+    ("garch dof 2", [(PM, dict(GARCH_T, degrees_of_freedom=2))], False),
+    ("garch dof 2.01", [(PM, dict(GARCH_T, degrees_of_freedom=2.01))], True),
+    ("garch dof without student_t", [(PM, dict(GARCH, degrees_of_freedom=5))], False),
+    ("garch dof with normal",
+     [(PM, dict(GARCH, innovations="normal", degrees_of_freedom=5))], False),
+    ("garch with a merton key", [(PM, dict(GARCH, volatility=0.5))], False),
+    # shocks
+    ("shock type missing", [("/shocks/0/type", DELETE)], False),
+    ("shock type unknown", [("/shocks/0/type", "spike")], False),
+    ("volatility multiplier 0", [("/shocks/0/multiplier", 0)], True),
+    ("volatility multiplier 1000", [("/shocks/0/multiplier", 1000)], True),
+    ("volatility multiplier 1000.5", [("/shocks/0/multiplier", 1000.5)], False),
+    ("volatility start 0", [("/shocks/0/start", "0s")], True),
+    ("volatility start negative", [("/shocks/0/start", "-1s")], False),
+    ("volatility duration 0", [("/shocks/0/duration", "0h")], False),
+    ("volatility start missing", [("/shocks/0/start", DELETE)], False),
+    ("volatility with a crash key", [("/shocks/0/drop", 0.1)], False),
+    ("crash drop 0", [("/shocks/1/drop", 0)], False),
+    ("crash drop 1", [("/shocks/1/drop", 1)], False),
+    ("crash drop 0.999", [("/shocks/1/drop", 0.999)], True),
+    ("crash without recovery", [("/shocks/1/recovery", DELETE)], True),
+    ("crash recovery null", [("/shocks/1/recovery", None)], False),
+    ("recovery fraction 0", [("/shocks/1/recovery/fraction", 0)], True),
+    ("recovery fraction 1", [("/shocks/1/recovery/fraction", 1)], True),
+    ("recovery fraction 1.01", [("/shocks/1/recovery/fraction", 1.01)], False),
+    ("recovery duration missing", [("/shocks/1/recovery/duration", DELETE)], False),
+    ("recovery unknown key", [("/shocks/1/recovery/start", "1h")], False),
+    ("jump time 0", [("/shocks/2/time", "0s")], False),
+    ("jump size -1", [("/shocks/2/size", -1)], False),
+    ("jump size -0.999", [("/shocks/2/size", -0.999)], True),
+    ("jump size 100", [("/shocks/2/size", 100)], True),
+    ("jump with start", [("/shocks/2/start", "1h")], False),
+    # output
+    ("quantiles empty", [("/output/quantiles", [])], False),
+    ("quantiles one level", [("/output/quantiles", [0.5])], True),
+    ("quantile 0", [("/output/quantiles", [0, 0.5])], False),
+    ("quantile 1", [("/output/quantiles", [0.5, 1])], False),
+    ("quantiles repeated", [("/output/quantiles", [0.5, 0.5])], False),
+    ("quantile not a number", [("/output/quantiles", [0.5, "0.9"])], False),
+    ("quantiles not an array", [("/output/quantiles", 0.5)], False),
+    ("sample_paths 0", [("/output/sample_paths", 0)], True),
+    ("sample_paths 10000", [("/output/sample_paths", 10000)], True),
+    ("sample_paths 10001", [("/output/sample_paths", 10001)], False),
+    ("compression 9", [("/output/compression", 9)], True),
+    ("compression 10", [("/output/compression", 10)], False),
+    ("output unknown key", [("/output/format", "csv")], False),
+]
+
+# Durations: (text, accepted where a duration > 0 is required, accepted where >= 0 is).
+DURATIONS = [
+    ("90s", True, True), ("15min", True, True), ("14h", True, True), ("2d", True, True),
+    ("1w", True, True), ("1y", True, True), ("250ms", True, True), ("1.5d", True, True),
+    (".5h", True, True), ("5.h", True, True), ("1e3s", True, True), ("2.5E-1 h", True, True),
+    ("1e+2min", True, True), (" 3 h ", True, True), ("3  min", True, True),
+    ("0s", False, True), ("0.0h", False, True), (".0d", False, True), ("0e5s", False, True),
+    ("-0s", False, True), ("-1s", False, False), ("+1s", False, False), ("1", False, False),
+    ("s", False, False), ("", False, False), ("1m", False, False), ("1H", False, False),
+    ("1 day", False, False), ("1sec", False, False), ("1mins", False, False),
+    ("1,5h", False, False), ("1_000s", False, False), ("0x10s", False, False),
+    ("infs", False, False), ("nans", False, False), ("1es", False, False),
+    ("1.5.h", False, False), ("1h30min", False, False), ("\t1h", False, False),
+]
+
+# Checks the schema cannot express: the schema accepts these, the parser must not.
+PARSER_ONLY = [
+    ("horizon above 100 years", [("/simulation/horizon", "101y"),
+                                 ("/simulation/step", "101y")], "/simulation/horizon"),
+    ("horizon not a whole number of steps", [("/simulation/step", "7h")], "/simulation/step"),
+    ("steps inconsistent with step", [("/simulation/steps", 10)], "/simulation/step"),
+    ("shock starting at the horizon", [("/shocks/0/start", "1d")], "/shocks/0/start"),
+    ("jump after the horizon", [("/shocks/2/time", "25h")], "/shocks/2/time"),
+    ("garch alpha + beta >= 1", [(PM, dict(GARCH, alpha=0.2, beta=0.8))], PM + "/beta"),
+    ("quantiles not increasing", [("/output/quantiles", [0.5, 0.4])], "/output/quantiles/1"),
+]
+
+
+class SchemaItself(unittest.TestCase):
+    def test_is_a_valid_draft07_schema(self):
+        self.assertEqual(SCHEMA.get("$schema"), "http://json-schema.org/draft-07/schema#")
+        jsonschema.Draft7Validator.check_schema(SCHEMA)
+
+    def test_every_property_has_a_description_and_objects_are_closed(self):
+        problems = []
+
+        def walk(node, where):
+            if isinstance(node, list):
+                for i, sub in enumerate(node):
+                    walk(sub, f"{where}/{i}")
+                return
+            if not isinstance(node, dict):
+                return
+            for key, sub in node.get("properties", {}).items():
+                if not isinstance(sub, dict) or not sub.get("description"):
+                    problems.append(f"{where}/properties/{key}: no description")
+            if "properties" in node and node.get("additionalProperties") is not False:
+                # A selector object ("model", "type") is closed in each of its branches.
+                branches = [c.get("then", {}) for c in node.get("allOf", []) if "if" in c]
+                if not branches or any(b.get("additionalProperties") is not False
+                                       for b in branches):
+                    problems.append(f"{where}: additionalProperties is not false")
+            for key, sub in node.items():
+                # "if" and "not" hold conditions, not declarations.
+                if key not in ("const", "enum", "default", "if", "not"):
+                    walk(sub, f"{where}/{key}")
+
+        walk(SCHEMA, "#")
+        self.assertEqual(problems, [])
+
+
+class ShippedScenarios(unittest.TestCase):
+    def test_shipped_scenarios_are_valid(self):
+        files = shipped_scenarios()
+        self.assertIn(FLASH_CRASH, files)
+        for path in files:
+            with self.subTest(scenario=os.path.basename(path)):
+                self.assertEqual(schema_errors(load(path)), [])
+
+    def test_resolved_scenarios_are_valid(self):
+        for path in shipped_scenarios():
+            with self.subTest(scenario=os.path.basename(path)):
+                status, out, err = validate_file(path)
+                self.assertEqual(status, 0, err)
+                resolved = json.loads(out)
+                self.assertIn("steps", resolved["simulation"])
+                self.assertEqual(schema_errors(resolved), [])
+
+
+class UnknownKeys(unittest.TestCase):
+    def test_extra_key_is_rejected_by_both(self):
+        scenario = load(FLASH_CRASH)
+        places = ["/horizon_days", "/simulation/step_size", "/market/price", "/output/formats"]
+        places.append(PM + "/volatilty")
+        for i, shock in enumerate(scenario.get("shocks", [])):
+            places.append(f"/shocks/{i}/comment")
+            if "recovery" in shock:
+                places.append(f"/shocks/{i}/recovery/start")
+        for pointer in places:
+            with self.subTest(key=pointer):
+                doc = apply(scenario, pointer, 1)
+                self.assertNotEqual(schema_errors(doc), [], "schema accepted it")
+                status, _, err = validate_doc(doc)
+                self.assertEqual(status, 2, err)
+                self.assertIn(f": {pointer}: unknown key", err)
+
+
+class ResolvedKeys(unittest.TestCase):
+    def resolved_documents(self):
+        docs = {os.path.basename(p): load(p) for p in shipped_scenarios()}
+        docs["base"] = BASE
+        docs.update(MINIMAL)
+        for name, doc in docs.items():
+            status, out, err = validate_doc(doc, "resolved-" + os.path.splitext(name)[0])
+            self.assertEqual(status, 0, f"{name}: {err}")
+            yield name, doc, json.loads(out)
+
+    def test_schema_declares_every_resolved_key(self):
+        for name, _, resolved in self.resolved_documents():
+            with self.subTest(scenario=name):
+                self.assertEqual(undeclared_keys(resolved, [SCHEMA]), [])
+                self.assertEqual(schema_errors(resolved), [])
+
+    def test_schema_defaults_are_the_parser_defaults(self):
+        for name, given, resolved in self.resolved_documents():
+            with self.subTest(scenario=name):
+                self.assertEqual(undocumented_defaults(given, resolved, [SCHEMA]), [])
+
+
+class Agreement(unittest.TestCase):
+    def test_schema_and_parser_agree_on_values(self):
+        for description, changes, valid in CASES:
+            with self.subTest(case=description):
+                doc = applying(BASE, *changes)
+                errors = schema_errors(doc)
+                status, _, err = validate_doc(doc)
+                self.assertEqual(status, 0 if valid else 2, f"parser: {err}")
+                self.assertEqual(not errors, valid, f"schema: {errors}")
+
+    def test_schema_and_parser_agree_on_durations(self):
+        for text, positive_ok, non_negative_ok in DURATIONS:
+            with self.subTest(duration=text):
+                # A jump's time must be > 0, a crash's start >= 0; the horizon is long
+                # enough that no duration here lies beyond it.
+                doc = applying(BASE, ("/simulation/horizon", "100y"),
+                               ("/simulation/step", "100y"), ("/shocks/2/time", text),
+                               ("/shocks/1/start", text))
+                status, _, err = validate_doc(doc)
+                parser = ("/shocks/2/time:" not in err, "/shocks/1/start:" not in err)
+                self.assertEqual(parser, (positive_ok, non_negative_ok), err)
+                errors = schema_errors(doc)
+                schema = (not any(e.startswith("/shocks/2/time:") for e in errors),
+                          not any(e.startswith("/shocks/1/start:") for e in errors))
+                self.assertEqual(schema, (positive_ok, non_negative_ok), errors)
+                # The plain syntax, whatever the range: the parser says "expected a
+                # duration" for bad syntax and "must be a duration ..." for a bad value.
+                syntax = jsonschema.Draft7Validator(SCHEMA["definitions"]["duration"])
+                self.assertEqual(syntax.is_valid(text),
+                                 "/shocks/2/time: expected a duration" not in err, err)
+
+    def test_checks_only_the_parser_makes(self):
+        for description, changes, pointer in PARSER_ONLY:
+            with self.subTest(case=description):
+                doc = applying(BASE, *changes)
+                self.assertEqual(schema_errors(doc), [])
+                status, _, err = validate_doc(doc)
+                self.assertEqual(status, 2, err)
+                self.assertIn(f": {pointer}: ", err)
+
+
+class CountingResult(unittest.TextTestResult):
+    """Counts tests (not subtests) as passed or failed, by test id."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.passed_ids = set()
+        self.failed_ids = set()
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.passed_ids.add(test.id())
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.failed_ids.add(test.id())
+
+    def addError(self, test, err):
+        # Also called for setUpModule / setUpClass errors, with a placeholder test.
+        super().addError(test, err)
+        self.failed_ids.add(test.id())
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        self.failed_ids.add(test.id())
+
+    def addSubTest(self, test, subtest, outcome):
+        super().addSubTest(test, subtest, outcome)
+        if outcome is not None:
+            self.failed_ids.add(test.id())
+
+
+def main():
+    if not os.path.exists(EXE):
+        print(f"cascade executable not found: {EXE} (set CASCADE_EXE)", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    runner = unittest.TextTestRunner(verbosity=2, resultclass=CountingResult, stream=sys.stdout)
+    result = runner.run(suite)
+    failed = len(result.failed_ids)
+    passed = len(result.passed_ids - result.failed_ids)
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

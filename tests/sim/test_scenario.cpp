@@ -1,0 +1,260 @@
+// The scenario parser: defaults, every problem reported at once with its JSON
+// pointer, typos caught with a suggestion, overrides validated like the file.
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "sim/errors.hpp"
+#include "sim/scenario/json_reader.hpp"
+#include "support/support.hpp"
+
+namespace cascade {
+namespace {
+
+// The messages of the InputError that parsing `text` throws, one per line.
+std::string errors_of(const std::string& text, const std::vector<Override>& overrides = {}) {
+    try {
+        parse_scenario(text, "s.json", overrides);
+    } catch (const InputError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+std::string errors_of_doc(const nlohmann::json& doc) {
+    return errors_of(doc.dump());
+}
+
+}  // namespace
+
+TEST_CASE("a minimal scenario resolves with every default filled in") {
+    const auto doc = nlohmann::json::parse(R"({
+        "simulation": {"horizon": "1d", "step": "1h"},
+        "market": {"initial_price": 50, "price_model": {"model": "gbm", "volatility": 0.4}}})");
+    const Scenario s = test::scenario_from(doc);
+    CHECK(s.simulation.grid.steps == 24);
+    CHECK(s.simulation.grid.horizon_seconds == 86400.0);
+    CHECK(s.simulation.paths == 10000);
+    CHECK(s.output.quantile_levels.size() == 7);
+    const auto resolved = nlohmann::json::parse(s.resolved_json);
+    CHECK(resolved["simulation"]["steps"] == 24);
+    CHECK(resolved["simulation"]["seed"] == 1);
+    CHECK(resolved["market"]["price_model"]["drift"] == 0.0);
+    CHECK(resolved["output"]["sample_paths"] == 10);
+    CHECK(resolved["shocks"].is_array());
+    // The resolved scenario is itself a valid scenario that resolves to itself.
+    CHECK(parse_scenario(s.resolved_json, "resolved.json").resolved_json == s.resolved_json);
+}
+
+TEST_CASE("every problem is reported, each with its pointer") {
+    auto doc = test::base_scenario();
+    doc["simulation"]["paths"] = 0;
+    doc["market"]["price_model"]["volatility"] = -0.2;
+    doc["market"]["initial_price"] = "100";
+    doc["output"]["quantiles"] = {0.5, 0.2};
+    const std::string errors = errors_of_doc(doc);
+    CHECK(errors.find("s.json: /simulation/paths: must be an integer in [1, 1000000000], got 0") !=
+          std::string::npos);
+    CHECK(errors.find("s.json: /market/price_model/volatility: must be in [0, 10], got -0.2") !=
+          std::string::npos);
+    CHECK(errors.find("s.json: /market/initial_price: expected a number, got \"100\"") !=
+          std::string::npos);
+    CHECK(errors.find("s.json: /output/quantiles/1: levels must be strictly increasing") !=
+          std::string::npos);
+}
+
+TEST_CASE("unknown keys are errors with a did-you-mean suggestion") {
+    auto doc = test::base_scenario();
+    doc["simulation"]["seeed"] = 3;
+    doc["market"]["price_model"]["volatilty"] = 0.3;
+    doc["market"]["price_model"].erase("volatility");
+    doc["outptu"] = nlohmann::json::object();
+    const std::string errors = errors_of_doc(doc);
+    CHECK(errors.find("/simulation/seeed: unknown key (did you mean \"seed\"?)") !=
+          std::string::npos);
+    CHECK(
+        errors.find("/market/price_model/volatilty: unknown key (did you mean \"volatility\"?)") !=
+        std::string::npos);
+    CHECK(errors.find("/market/price_model/volatility: required field is missing") !=
+          std::string::npos);
+    CHECK(errors.find("/outptu: unknown key (did you mean \"output\"?)") != std::string::npos);
+}
+
+TEST_CASE("an unknown model name is one error, not a cascade of parameter errors") {
+    auto doc = test::base_scenario();
+    doc["market"]["price_model"]["model"] = "gmb";
+    const std::string errors = errors_of_doc(doc);
+    CHECK(errors ==
+          "s.json: /market/price_model/model: expected one of \"gbm\", \"merton\" or "
+          "\"garch\", got \"gmb\" (did you mean \"gbm\"?)");
+}
+
+TEST_CASE("model-specific rules") {
+    auto doc = test::base_scenario();
+    doc["market"]["price_model"] = {{"model", "garch"},
+                                    {"long_run_volatility", 0.5},
+                                    {"alpha", 0.2},
+                                    {"beta", 0.85},
+                                    {"degrees_of_freedom", 5}};
+    const std::string errors = errors_of_doc(doc);
+    CHECK(errors.find("/market/price_model/beta: alpha + beta must be < 1") != std::string::npos);
+    // Degrees of freedom only mean something for Student-t innovations.
+    CHECK(errors.find("/market/price_model/degrees_of_freedom: only used with \"innovations\": "
+                      "\"student_t\"") != std::string::npos);
+}
+
+TEST_CASE("time step given as a count, a duration, or both consistently") {
+    auto doc = test::base_scenario();
+    doc["simulation"].erase("steps");
+    CHECK(errors_of_doc(doc).find("/simulation: give the time step") != std::string::npos);
+    doc["simulation"]["step"] = "7min";
+    CHECK(errors_of_doc(doc).find(
+              "/simulation/step: the horizon (1d) must be a whole number of steps") !=
+          std::string::npos);
+    doc["simulation"]["step"] = "30min";
+    CHECK(test::scenario_from(doc).simulation.grid.steps == 48);
+    doc["simulation"]["steps"] = 24;
+    CHECK(errors_of_doc(doc).find("gives 48 steps over the horizon but \"steps\" says 24") !=
+          std::string::npos);
+}
+
+TEST_CASE("numbers: integers may be written 1e4, not 2.5; absurd sizes are refused") {
+    auto doc = test::base_scenario();
+    doc["simulation"]["paths"] = 1e4;
+    CHECK(test::scenario_from(doc).simulation.paths == 10000);
+    doc["simulation"]["paths"] = 2.5;
+    CHECK(errors_of_doc(doc).find("/simulation/paths: expected an integer") != std::string::npos);
+    doc["simulation"]["paths"] = 1e15;
+    CHECK(errors_of_doc(doc).find(
+              "/simulation/paths: must be an integer in [1, 1000000000], got 1e+15") !=
+          std::string::npos);
+    doc["simulation"]["paths"] = -5;
+    CHECK(errors_of_doc(doc).find("/simulation/paths: must be") != std::string::npos);
+}
+
+TEST_CASE("seeds span the whole 64-bit range, and nothing beyond it wraps around") {
+    auto doc = test::base_scenario();
+    doc["simulation"]["seed"] = std::numeric_limits<std::uint64_t>::max();
+    CHECK(test::scenario_from(doc).simulation.seed == std::numeric_limits<std::uint64_t>::max());
+    doc["simulation"]["seed"] = 0x1.0p64;  // 2^64 as a float: one past the end
+    CHECK(errors_of_doc(doc).find("/simulation/seed: must be an integer in [0, "
+                                  "18446744073709551615], got 1.8446744073709552e+19") !=
+          std::string::npos);
+    CHECK(errors_of(R"({"simulation": {"seed": 18446744073709551616}})")
+              .find("/simulation/seed: must be an integer") != std::string::npos);
+}
+
+TEST_CASE("did-you-mean knows keys the file left out") {
+    auto doc = test::base_scenario();
+    doc["simulation"].erase("steps");
+    doc["simulation"]["step"] = "1h";
+    doc["simulation"]["stpes"] = 24;
+    CHECK(errors_of_doc(doc).find("/simulation/stpes: unknown key (did you mean \"steps\"?)") !=
+          std::string::npos);
+}
+
+TEST_CASE("a crash cut short by the horizon is an error: only part of the drop would happen") {
+    auto doc = test::base_scenario();
+    doc["shocks"] = nlohmann::json::parse(R"([{"type": "crash", "start": "20h", "duration": "2h",
+        "drop": 0.3, "recovery": {"fraction": 0.5, "duration": "3h"}}])");
+    CHECK(errors_of_doc(doc).find("s.json: /shocks/0: the crash and its recovery must end by the "
+                                  "horizon") != std::string::npos);
+    doc["shocks"][0]["start"] = "19h";
+    CHECK(errors_of_doc(doc).empty());
+}
+
+TEST_CASE("durations need their unit") {
+    auto doc = test::base_scenario();
+    doc["simulation"]["horizon"] = 24;
+    CHECK(errors_of_doc(doc).find("/simulation/horizon: expected a duration with its unit") !=
+          std::string::npos);
+    doc["simulation"]["horizon"] = "24 hours";
+    CHECK(errors_of_doc(doc).find("/simulation/horizon: expected a duration") != std::string::npos);
+    doc["simulation"]["horizon"] = "0h";
+    CHECK(errors_of_doc(doc).find("/simulation/horizon: must be a duration in (0,") !=
+          std::string::npos);
+    CHECK(parse_duration("1.5d")->seconds == 129600.0);
+    CHECK(parse_duration("250ms")->seconds == 0.25);
+    CHECK(!parse_duration("5 parsecs"));
+}
+
+TEST_CASE("a shock that starts after the horizon is an error, not a silent no-op") {
+    auto doc = test::base_scenario();
+    doc["shocks"] = nlohmann::json::parse(
+        R"([{"type": "crash", "start": "2d", "duration": "1h", "drop": 0.3}])");
+    CHECK(errors_of_doc(doc).find("/shocks/0/start: is at or after the horizon") !=
+          std::string::npos);
+    doc["shocks"][0]["type"] = "crsh";
+    CHECK(errors_of_doc(doc).find("/shocks/0/type: expected one of \"volatility\", \"crash\" or "
+                                  "\"jump\", got \"crsh\" (did you mean \"crash\"?)") !=
+          std::string::npos);
+}
+
+TEST_CASE("malformed files: syntax errors, duplicate keys, wrong top-level type, empty") {
+    CHECK(errors_of("{\"simulation\": {,}}").find("s.json: invalid JSON: parse error at line 1") !=
+          std::string::npos);
+    CHECK(errors_of(R"({"name": "a", "name": "b"})") ==
+          "s.json: /name: duplicate key (JSON objects must not repeat a key)");
+    CHECK(errors_of(R"({"simulation": {"paths": 1, "paths": 2}})") ==
+          "s.json: /simulation/paths: duplicate key (JSON objects must not repeat a key)");
+    CHECK(errors_of(R"({"shocks": [{}, {"a": 1, "a": 2}]})") ==
+          "s.json: /shocks/1/a: duplicate key (JSON objects must not repeat a key)");
+    CHECK(errors_of("[1, 2]") == "s.json: expected a JSON object at the top level, got an array");
+    CHECK(errors_of("  \n") == "s.json: file is empty; expected a JSON scenario object");
+    CHECK(errors_of("{\"volatility\": NaN}").find("invalid JSON") != std::string::npos);
+    CHECK(errors_of("{\"name\": \"\xff\xfe\"}").find("invalid JSON") != std::string::npos);
+}
+
+TEST_CASE("--set overrides go through the same validation and name themselves") {
+    const std::string text = test::base_scenario().dump();
+    const Scenario s =
+        parse_scenario(text, "s.json",
+                       std::vector<Override>{parse_override("/simulation/paths=250"),
+                                             parse_override("/name=renamed"),
+                                             parse_override("/output/quantiles=[0.1,0.9]")});
+    CHECK(s.simulation.paths == 250);
+    CHECK(s.name == "renamed");
+    CHECK(s.output.quantile_levels == std::vector<double>{0.1, 0.9});
+
+    CHECK(errors_of(text, {parse_override("/simulation/paths=-1")}) ==
+          "s.json: /simulation/paths: must be an integer in [1, 1000000000], got -1 (value from "
+          "--set /simulation/paths=-1)");
+    CHECK(errors_of(text, {parse_override("/simulaton/paths=5")})
+              .find("/simulaton: unknown key (did you mean \"simulation\"?)") != std::string::npos);
+    CHECK(errors_of(text, {parse_override("/simulation/paths/x=5")}) ==
+          "--set /simulation/paths/x=5: /simulation/paths/x: /simulation/paths is 1000, which has "
+          "no member \"x\"");
+    CHECK(errors_of(text, {parse_override("simulation/paths=5")}).find("is not a JSON pointer") !=
+          std::string::npos);
+    CHECK_THROWS_AS(parse_override("/simulation/paths"), InputError);
+    // Overrides name themselves in messages, whatever shortcut made them.
+    CHECK(errors_of(text, {Override{"/simulation/seed", "-1", "--seed -1"}})
+              .find("got -1 (value from --seed -1)") != std::string::npos);
+    // Tagging follows pointer tokens, not text prefixes.
+    CHECK(
+        errors_of(text,
+                  {parse_override("/simulation/step=5"), parse_override("/simulation/steps=0")})
+            .find("/simulation/steps: must be an integer in [1, 10000000], got 0 (value from --set "
+                  "/simulation/steps=0)") != std::string::npos);
+    // Arrays: an index up to the length, or "-", appends; a missing array is created.
+    const auto crash = R"({"type": "crash", "start": "1h", "duration": "1h", "drop": 0.1})";
+    const Scenario appended =
+        parse_scenario(text, "s.json",
+                       std::vector<Override>{parse_override(std::string("/shocks/-=") + crash),
+                                             parse_override(std::string("/shocks/1=") + crash),
+                                             parse_override("/shocks/1/drop=0.2")});
+    CHECK(appended.shocks.size() == 2);
+    CHECK(std::get<CrashShock>(appended.shocks[1]).drop == 0.2);
+    CHECK(errors_of(text, {parse_override("/shocks/3/drop=0.2")})
+              .find("/shocks holds 0 elements; expected an index from 0 to 0") !=
+          std::string::npos);
+    // A section the file leaves to its defaults can still be set.
+    auto doc = test::base_scenario();
+    doc.erase("output");
+    CHECK(parse_scenario(doc.dump(), "s.json",
+                         std::vector<Override>{parse_override("/output/sample_paths=3")})
+              .output.sample_paths == 3);
+}
+
+}  // namespace cascade

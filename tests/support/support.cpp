@@ -1,0 +1,111 @@
+#include "support/support.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace cascade::test {
+
+nlohmann::json base_scenario() {
+    return nlohmann::json::parse(R"({
+        "name": "test",
+        "simulation": {"paths": 1000, "horizon": "1d", "steps": 24, "seed": 7, "threads": 1},
+        "market": {"asset": "TEST", "initial_price": 100.0,
+                   "price_model": {"model": "gbm", "drift": 0.0, "volatility": 0.5}},
+        "output": {"sample_paths": 2}
+    })");
+}
+
+Scenario scenario_from(const nlohmann::json& doc) {
+    return parse_scenario(doc.dump(), "test.json");
+}
+
+TempDir::TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "cascade-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    path_ = pattern;
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+}
+
+std::filesystem::path TempDir::write(const std::string& name, const std::string& content) const {
+    const auto file = path_ / name;
+    std::ofstream(file, std::ios::binary) << content;
+    return file;
+}
+
+namespace {
+std::string slurp(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
+}
+}  // namespace
+
+CommandResult run_cascade(const std::vector<std::string>& arguments) {
+    TempDir capture;
+    const std::string out_file = (capture / "stdout").string();
+    const std::string err_file = (capture / "stderr").string();
+    std::vector<std::string> argv_storage = {CASCADE_EXE};
+    argv_storage.insert(argv_storage.end(), arguments.begin(), arguments.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_storage) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_file.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = 0;
+    const int spawned = posix_spawn(&pid, CASCADE_EXE, &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) {
+        throw std::runtime_error("could not start " + std::string(CASCADE_EXE));
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CommandResult result;
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.out = slurp(out_file);
+    result.err = slurp(err_file);
+    return result;
+}
+
+MeanEstimate estimate_mean(std::span<const double> values) {
+    const double n = static_cast<double>(values.size());
+    double sum = 0.0;
+    for (double x : values) {
+        sum += x;
+    }
+    const double mean = sum / n;
+    double squares = 0.0;
+    for (double x : values) {
+        squares += (x - mean) * (x - mean);
+    }
+    return {mean, std::sqrt(squares / (n - 1.0) / n)};
+}
+
+std::filesystem::path source_dir() {
+    return CASCADE_SOURCE_DIR;
+}
+
+}  // namespace cascade::test
