@@ -12,6 +12,7 @@
 #include <tbb/task_arena.h>
 
 #include "sim/errors.hpp"
+#include "sim/huge_buffer.hpp"
 #include "sim/path_kernel.hpp"
 #include "sim/statistics.hpp"
 
@@ -131,8 +132,9 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
                       Matrix(kept, points)};
 
     // Every price, one row per grid point, so each point's quantiles read one
-    // contiguous row. Blocks write disjoint column ranges.
-    Matrix price_by_point(points, paths);
+    // contiguous row. Blocks write disjoint column ranges; every element is
+    // written, so it starts uninitialised.
+    HugeBuffer<double> price_by_point(points * paths);
     PointMoments moments(points);
 
     const auto start = std::chrono::steady_clock::now();
@@ -161,7 +163,7 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
             }
         }
         for (std::size_t k = 0; k < points; ++k) {
-            double* out = price_by_point.row(k) + r.first_path;
+            double* out = price_by_point.data() + k * paths + r.first_path;
             for (std::uint64_t i = 0; i < r.count; ++i) {
                 out[i] = price(i, k);
             }
@@ -206,7 +208,8 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     series.quantiles = Matrix(points, results.quantile_levels.size());
     arena.execute([&] {
         tbb::parallel_for(std::size_t{0}, points, [&](std::size_t k) {
-            std::vector<double> values(price_by_point.row(k), price_by_point.row(k) + paths);
+            const double* row = price_by_point.data() + k * paths;
+            std::vector<double> values(row, row + paths);
             const auto q = quantiles_type7(values, results.quantile_levels);
             std::copy(q.begin(), q.end(), series.quantiles.row(k));
         });

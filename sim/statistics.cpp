@@ -12,29 +12,97 @@
 
 namespace cascade {
 
+namespace {
+
+// Quickselect for several ranks at once: each partition sends the ranks below
+// the cut left and the rest right, so R ranks cost about n (2 + 2 ln R)
+// comparisons. Pivots are medians of three pseudo-random elements: libstdc++'s
+// nth_element picks them from fixed positions and slows down badly on a range
+// that an earlier partition has already arranged, which is exactly what a
+// second rank sees. The pivot choice affects only speed, never the result.
+class MultiSelect {
+  public:
+    void operator()(std::span<double> values, std::size_t offset,
+                    std::span<const std::size_t> ranks) {
+        while (!ranks.empty() && values.size() > 16) {
+            const double pivot = median_of_three_random(values);
+            std::size_t cut = partition_before(values, [pivot](double v) { return v < pivot; });
+            std::size_t settled = cut;
+            if (cut == 0) {
+                // The pivot is the smallest value: split off the values equal to it,
+                // whose ranks are then settled.
+                settled = partition_before(values, [pivot](double v) { return !(pivot < v); });
+            }
+            // [0, cut) < pivot, [cut, settled) == pivot, [settled, n) >= pivot.
+            const auto split = std::lower_bound(ranks.begin(), ranks.end(), offset + cut);
+            const auto rest = std::lower_bound(ranks.begin(), ranks.end(), offset + settled);
+            (*this)(values.first(cut), offset,
+                    ranks.first(static_cast<std::size_t>(split - ranks.begin())));
+            ranks = ranks.subspan(static_cast<std::size_t>(rest - ranks.begin()));
+            values = values.subspan(settled);
+            offset += settled;
+        }
+        if (!ranks.empty()) {
+            std::sort(values.begin(), values.end());
+        }
+    }
+
+  private:
+    // Moves the values satisfying `before` to the front and returns how many
+    // there are. Branch-free Lomuto: the comparison only moves an index, so
+    // random data costs no mispredicted branches.
+    template <class Predicate>
+    static std::size_t partition_before(std::span<double> values, Predicate before) {
+        std::size_t store = 0;
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            const double v = values[i];
+            values[i] = values[store];
+            values[store] = v;
+            store += before(v) ? 1 : 0;
+        }
+        return store;
+    }
+
+    double median_of_three_random(std::span<const double> values) {
+        const double a = values[next() % values.size()];
+        const double b = values[next() % values.size()];
+        const double c = values[next() % values.size()];
+        return std::max(std::min(a, b), std::min(std::max(a, b), c));
+    }
+    std::uint64_t next() {  // SplitMix64: cheap, and deterministic run to run
+        state_ += 0x9e3779b97f4a7c15ULL;
+        std::uint64_t z = state_;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+    std::uint64_t state_ = 0;
+};
+
+}  // namespace
+
 std::vector<double> quantiles_type7(std::span<double> values, std::span<const double> levels) {
     std::vector<double> result(levels.size(), std::numeric_limits<double>::quiet_NaN());
     const std::size_t n = values.size();
     if (n == 0) {
         return result;
     }
-    // Successive selections: after nth_element at position i, everything to
-    // its right is >= values[i], so the next (larger) level searches only there.
-    std::size_t settled = 0;
+    // Each level interpolates between the order statistics at floor(h) and floor(h) + 1.
+    std::vector<std::size_t> ranks;
+    for (double level : levels) {
+        const auto lo = static_cast<std::size_t>(std::floor(static_cast<double>(n - 1) * level));
+        ranks.push_back(lo);
+        ranks.push_back(std::min(lo + 1, n - 1));
+    }
+    std::sort(ranks.begin(), ranks.end());
+    ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+    MultiSelect()(values, 0, ranks);
     for (std::size_t j = 0; j < levels.size(); ++j) {
         const double h = static_cast<double>(n - 1) * levels[j];
-        const std::size_t lo = static_cast<std::size_t>(std::floor(h));
-        const double weight = h - static_cast<double>(lo);
-        std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(std::min(settled, lo)),
-                         values.begin() + static_cast<std::ptrdiff_t>(lo), values.end());
-        settled = lo;
+        const auto lo = static_cast<std::size_t>(std::floor(h));
         const double below = values[lo];
-        double above = below;
-        if (lo + 1 < n) {
-            above = *std::min_element(values.begin() + static_cast<std::ptrdiff_t>(lo + 1),
-                                      values.end());
-        }
-        result[j] = below + weight * (above - below);
+        const double above = values[std::min(lo + 1, n - 1)];
+        result[j] = below + (h - static_cast<double>(lo)) * (above - below);
     }
     return result;
 }

@@ -11,7 +11,7 @@ namespace cascade {
 
 // Sample quantiles by linear interpolation between order statistics
 // (Hyndman & Fan type 7, numpy's default), so analysts reproduce them with
-// numpy.quantile. `levels` must be increasing; `values` is reordered.
+// numpy.quantile. `levels` in [0, 1], in any order; `values` is reordered.
 std::vector<double> quantiles_type7(std::span<double> values, std::span<const double> levels);
 
 // Mean over paths with its standard error (sample variance / n), plus the raw
