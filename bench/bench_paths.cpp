@@ -94,10 +94,11 @@ int main(int argc, char** argv) {
     std::printf("  %-22s %12.2f %12.2f\n", "pcg64 draw (baseline)", rng_ns, 1.0);
     std::vector<double> row(steps + 1);
     for (const auto& m : models) {
-        const cascade::PathKernel kernel(scenario(m.model, paths, 1));
+        const cascade::Population no_population;
+        const cascade::PathKernel kernel(scenario(m.model, paths, 1), no_population);
         const double ns = median_seconds([&] {
                               for (std::uint64_t p = 0; p < paths; ++p) {
-                                  kernel.simulate(p, cascade::PathTrace{row});
+                                  kernel.simulate_exogenous(p, row);
                               }
                           }) *
                           1e9 / path_steps;

@@ -10,9 +10,6 @@
 namespace cascade {
 namespace {
 
-// Two-sided 95 % normal interval.
-constexpr double kZ95 = 1.959963984540054;
-
 std::string grouped(std::uint64_t n) {
     std::string digits = std::to_string(n);
     for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
@@ -35,13 +32,32 @@ void print_summary(std::FILE* stream, const Scenario& scenario, const Results& r
                timings.write_seconds);
     fmt::print(stream, "  throughput   {:.3g} path-steps/s\n",
                timings.simulation_seconds > 0 ? path_steps / timings.simulation_seconds : 0.0);
-    fmt::print(stream, "  results      {}\n\n", output.string());
+    fmt::print(stream, "  results      {}\n", output.string());
+    fmt::print(stream, "  ledger       conserved to {:.1e} of the money involved ({} engine)\n\n",
+               run.max_ledger_imbalance, run.engine);
+
+    if (!results.cohorts.empty()) {
+        fmt::print(stream, "  {:<24} {:>5} {:>10} {:>14} {:>22}\n", "cohort", "side", "accounts",
+                   "notional", "liquidated per path");
+        for (const CohortRow& c : results.cohorts) {
+            fmt::print(stream, "  {:<24} {:>5} {:>10} {:>14.4g} {:>22.4g}\n", c.name,
+                       c.side > 0 ? "long" : "short", grouped(c.accounts), c.notional,
+                       c.liquidated_accounts_mean);
+            if (c.excluded > 0 || c.clipped > 0) {
+                fmt::print(stream,
+                           "  {:<24} ({} already liquidatable at the start, excluded; {} "
+                           "clipped to the maximum leverage)\n",
+                           "", grouped(c.excluded), grouped(c.clipped));
+            }
+        }
+        fmt::print(stream, "\n");
+    }
 
     fmt::print(stream, "  {:<34} {:>14}  {:>29}\n", "metric", "estimate",
                "95% confidence interval");
     for (const Metric& m : results.metrics) {
         fmt::print(stream, "  {:<34} {:>14.6g}  [{:>12.6g}, {:>12.6g}]\n", m.info.name, m.value,
-                   m.value - kZ95 * m.standard_error, m.value + kZ95 * m.standard_error);
+                   m.ci_low, m.ci_high);
     }
 
     std::vector<double> final_prices = results.path_column("final_price").values;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/engine/liquidation_event.hpp"
+
 namespace cascade {
 
 // Name, units and one-line description: every dataset carries all three.
@@ -52,11 +54,16 @@ struct SampleSet {
 };
 
 // A scalar estimate over paths with its error bar and the raw moments it
-// came from: /metrics/<name>.
+// came from: /metrics/<name>. The interval is a 95 % confidence interval; for
+// means it is value -/+ 1.96 standard errors, for proportions Wilson's score
+// interval, for quantiles the distribution-free order-statistic interval.
 struct Metric {
     DatasetInfo info;
     double value = 0.0;
     double standard_error = 0.0;
+    double ci_low = 0.0;
+    double ci_high = 0.0;
+    // Raw moments of the per-path values the estimate came from.
     std::uint64_t count = 0;
     double sum = 0.0;
     double sum_squares = 0.0;
@@ -68,8 +75,23 @@ struct RunInfo {
     std::uint64_t paths = 0;
     std::uint32_t steps = 0;
     unsigned threads = 0;
+    std::string engine;  // "cursor" or "reference"
+    double population_seconds = 0.0;
     double simulation_seconds = 0.0;
     double reduction_seconds = 0.0;
+    double max_ledger_imbalance = 0.0;  // largest relative conservation error over paths
+};
+
+// One cohort of the population, with what happened to it: /population/cohorts.
+struct CohortRow {
+    std::string name;
+    std::int8_t side = 1;  // +1 long, -1 short
+    std::uint64_t accounts = 0;
+    std::uint64_t excluded = 0;
+    std::uint64_t clipped = 0;
+    double notional = 0.0;
+    double collateral = 0.0;
+    double liquidated_accounts_mean = 0.0;  // per path
 };
 
 struct Results {
@@ -80,6 +102,10 @@ struct Results {
     std::vector<StepSeries> series;
     std::vector<SampleSet> samples;
     std::vector<Metric> metrics;
+    std::vector<LiquidationEvent> events;  // of the sample paths, in path order
+    std::vector<CohortRow> cohorts;
+    std::uint64_t first_imported_account = 0;
+    std::vector<std::string> imported_accounts;  // CSV ids, from first_imported_account on
 
     const PathColumn& path_column(const std::string& name) const;
     const Metric& metric(const std::string& name) const;

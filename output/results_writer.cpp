@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <stdexcept>
 
@@ -76,6 +77,7 @@ void describe(H5::H5Object& object, const std::string& units, const std::string&
 class Writer {
   public:
     Writer(H5::H5File& file, unsigned compression) : file_(file), compression_(compression) {}
+    unsigned compression() const { return compression_; }
 
     H5::Group group(const std::string& path, const std::string& description) {
         H5::Group g = file_.createGroup(path);
@@ -119,6 +121,145 @@ class Writer {
     unsigned compression_;
 };
 
+// Sets chunking (and compression) on `properties` for a 1-D table of `rows`.
+void chunk_table(H5::DSetCreatPropList& properties, hsize_t rows, std::size_t row_bytes,
+                 unsigned compression) {
+    if (rows == 0) {
+        return;
+    }
+    const hsize_t chunk = std::clamp<hsize_t>((1u << 20) / row_bytes, 1, rows);
+    properties.setChunk(1, &chunk);
+    if (compression > 0) {
+        properties.setShuffle();
+        properties.setDeflate(static_cast<int>(compression));
+    }
+}
+
+void write_events(Writer& writer, const H5::Group& group,
+                  const std::vector<LiquidationEvent>& events) {
+    H5::CompType type(sizeof(LiquidationEvent));
+    type.insertMember("path", HOFFSET(LiquidationEvent, path), H5::PredType::NATIVE_UINT64);
+    type.insertMember("step", HOFFSET(LiquidationEvent, step), H5::PredType::NATIVE_UINT32);
+    type.insertMember("round", HOFFSET(LiquidationEvent, round), H5::PredType::NATIVE_UINT32);
+    type.insertMember("account", HOFFSET(LiquidationEvent, account), H5::PredType::NATIVE_UINT64);
+    type.insertMember("cohort", HOFFSET(LiquidationEvent, cohort), H5::PredType::NATIVE_UINT32);
+    type.insertMember("side", HOFFSET(LiquidationEvent, side), H5::PredType::NATIVE_INT8);
+    type.insertMember("size", HOFFSET(LiquidationEvent, size), H5::PredType::NATIVE_DOUBLE);
+    type.insertMember("trigger_price", HOFFSET(LiquidationEvent, trigger_price),
+                      H5::PredType::NATIVE_DOUBLE);
+    type.insertMember("fill_price", HOFFSET(LiquidationEvent, fill_price),
+                      H5::PredType::NATIVE_DOUBLE);
+    type.insertMember("penalty", HOFFSET(LiquidationEvent, penalty), H5::PredType::NATIVE_DOUBLE);
+    type.insertMember("shortfall", HOFFSET(LiquidationEvent, shortfall),
+                      H5::PredType::NATIVE_DOUBLE);
+    const hsize_t rows = events.size();
+    H5::DSetCreatPropList properties;
+    chunk_table(properties, rows, sizeof(LiquidationEvent), writer.compression());
+    // Packed in the file: no padding bytes (whose content would be arbitrary).
+    H5::CompType file_type(
+        H5Tcopy(type.getId()));  // a distinct type: the copy constructor shares the id
+    file_type.pack();
+    H5::DataSet set =
+        group.createDataSet("liquidations", file_type, H5::DataSpace(1, &rows), properties);
+    if (rows > 0) {
+        set.write(events.data(), type);
+    }
+    describe(set, "see columns",
+             "liquidations on the sample paths, in path then time order: path, step, cascade "
+             "round, account index, cohort index, side (+1 long, -1 short), size (units of the "
+             "asset), trigger_price and fill_price (quote currency), penalty and shortfall "
+             "(quote currency)");
+}
+
+// A fixed-length, null-padded UTF-8 string type wide enough for every text:
+// tables of fixed-size rows have the same bytes whatever the run (variable-
+// length strings would store heap addresses in memory-order reads).
+H5::StrType fixed_string_type(const std::vector<std::string>& texts) {
+    std::size_t width = 1;
+    for (const std::string& t : texts) {
+        width = std::max(width, t.size());
+    }
+    H5::StrType type(H5::PredType::C_S1, width);
+    type.setCset(H5T_CSET_UTF8);
+    type.setStrpad(H5T_STR_NULLPAD);
+    return type;
+}
+
+void write_population(Writer& writer, const Results& results) {
+    H5::Group group =
+        writer.group("/population", "the leveraged population and what happened to it");
+    std::vector<std::string> names;
+    for (const CohortRow& c : results.cohorts) {
+        names.push_back(c.name);
+    }
+    const H5::StrType name_type = fixed_string_type(names);
+    const std::size_t width = name_type.getSize();
+    // Rows packed by hand: name, then the numbers, no padding.
+    const std::size_t row_bytes =
+        width + sizeof(std::int8_t) + 3 * sizeof(std::uint64_t) + 3 * sizeof(double);
+    H5::CompType type(row_bytes);
+    std::size_t offset = 0;
+    const auto member = [&](const char* name, const H5::DataType& t) {
+        type.insertMember(name, offset, t);
+        offset += t.getSize();
+    };
+    member("name", name_type);
+    member("side", H5::PredType::NATIVE_INT8);
+    member("accounts", H5::PredType::NATIVE_UINT64);
+    member("excluded", H5::PredType::NATIVE_UINT64);
+    member("clipped", H5::PredType::NATIVE_UINT64);
+    member("notional", H5::PredType::NATIVE_DOUBLE);
+    member("collateral", H5::PredType::NATIVE_DOUBLE);
+    member("liquidated_accounts_mean", H5::PredType::NATIVE_DOUBLE);
+    std::vector<char> bytes(row_bytes * results.cohorts.size(), 0);
+    for (std::size_t i = 0; i < results.cohorts.size(); ++i) {
+        const CohortRow& c = results.cohorts[i];
+        char* out = bytes.data() + i * row_bytes;
+        std::memcpy(out, c.name.data(), c.name.size());
+        out += width;
+        const auto put = [&out](const auto& value) {
+            std::memcpy(out, &value, sizeof value);
+            out += sizeof value;
+        };
+        put(c.side);
+        put(c.accounts);
+        put(c.excluded);
+        put(c.clipped);
+        put(c.notional);
+        put(c.collateral);
+        put(c.liquidated_accounts_mean);
+    }
+    const hsize_t count = results.cohorts.size();
+    H5::DataSet cohorts = group.createDataSet("cohorts", type, H5::DataSpace(1, &count));
+    if (count > 0) {
+        cohorts.write(bytes.data(), type);
+    }
+    describe(cohorts, "see columns",
+             "one row per cohort (index = the cohort column of /events/liquidations): name, side "
+             "(+1 long, -1 short), accounts in the population, accounts excluded because they were "
+             "already below maintenance at the initial price, accounts whose leverage was clipped "
+             "to the venue maximum, entry notional and collateral (quote currency), and the mean "
+             "number of its accounts liquidated per path");
+
+    const H5::StrType label_type = fixed_string_type(results.imported_accounts);
+    const std::size_t label_width = label_type.getSize();
+    std::vector<char> labels(label_width * results.imported_accounts.size(), 0);
+    for (std::size_t i = 0; i < results.imported_accounts.size(); ++i) {
+        const std::string& label = results.imported_accounts[i];
+        std::memcpy(labels.data() + i * label_width, label.data(), label.size());
+    }
+    const hsize_t label_count = results.imported_accounts.size();
+    H5::DataSet imported =
+        group.createDataSet("imported_accounts", label_type, H5::DataSpace(1, &label_count));
+    if (label_count > 0) {
+        imported.write(labels.data(), label_type);
+    }
+    describe(imported, "",
+             "account ids from the positions CSV, in file order; the account index of row i is "
+             "first_account + i");
+    set_attribute(imported, "first_account", results.first_imported_account);
+}
+
 void write_contents(H5::H5File& file, const Results& results, const Scenario& scenario) {
     H5::Group root = file.openGroup("/");
     set_attribute(root, "filetype", std::string("cascade-results"));
@@ -132,6 +273,9 @@ void write_contents(H5::H5File& file, const Results& results, const Scenario& sc
     set_attribute(root, "paths", results.run.paths);
     set_attribute(root, "steps", results.run.steps);
     set_attribute(root, "threads", results.run.threads);
+    set_attribute(root, "engine", results.run.engine);
+    set_attribute(root, "max_ledger_imbalance", results.run.max_ledger_imbalance);
+    set_attribute(root, "population_seconds", results.run.population_seconds);
     set_attribute(root, "simulation_seconds", results.run.simulation_seconds);
     set_attribute(root, "reduction_seconds", results.run.reduction_seconds);
 
@@ -167,6 +311,10 @@ void write_contents(H5::H5File& file, const Results& results, const Scenario& sc
         writer.dataset(samples, s.info.name, s.values.data, {s.values.rows, s.values.cols}, s.info);
     }
 
+    write_events(writer, writer.group("/events", "what happened on the sample paths"),
+                 results.events);
+    write_population(writer, results);
+
     H5::Group metrics =
         writer.group("/metrics", "estimates over all paths, with standard errors and raw moments");
     for (const Metric& m : results.metrics) {
@@ -175,6 +323,8 @@ void write_contents(H5::H5File& file, const Results& results, const Scenario& sc
         set.write(&m.value, H5::PredType::NATIVE_DOUBLE);
         describe(set, m.info.units, m.info.description);
         set_attribute(set, "standard_error", m.standard_error);
+        set_attribute(set, "ci_low", m.ci_low);
+        set_attribute(set, "ci_high", m.ci_high);
         set_attribute(set, "count", m.count);
         set_attribute(set, "sum", m.sum);
         set_attribute(set, "sum_squares", m.sum_squares);

@@ -1,36 +1,112 @@
 #include "sim/path_kernel.hpp"
 
+#include <algorithm>
 #include <cmath>
+
+#include "sim/engine/reference_scan.hpp"
 
 namespace cascade {
 namespace {
 
-// The hot loop, instantiated once per price process: no dispatch per step.
-template <class Process>
-void run_price_path(const Process& process, PathRandom& random, std::span<double> log_return) {
-    auto state = process.start(random);
-    double x = 0.0;
-    log_return[0] = x;
-    for (std::size_t k = 0; k + 1 < log_return.size(); ++k) {
-        x += process.log_return(state, random, k);
-        log_return[k + 1] = x;
-    }
+PathRandom path_random(const StandardNormal& normal, std::uint64_t seed, std::uint64_t path) {
+    return {normal, make_stream(seed, path, StreamPurpose::price_diffusion),
+            make_stream(seed, path, StreamPurpose::price_jumps)};
+}
+
+MarketRules market_rules(const Scenario& scenario) {
+    MarketRules rules;
+    rules.venue = scenario.venue;
+    rules.impact = scenario.market.impact;
+    rules.impact_decay =
+        impact_decay_per_step(scenario.market.impact, scenario.simulation.grid.step_seconds());
+    rules.max_rounds = scenario.simulation.max_cascade_rounds;
+    rules.initial_price = scenario.market.initial_price;
+    return rules;
 }
 
 }  // namespace
 
-PathKernel::PathKernel(const Scenario& scenario)
+PathKernel::PathKernel(const Scenario& scenario, const Population& population, EngineKind engine)
     : seed_(scenario.simulation.seed),
       steps_(scenario.simulation.grid.steps),
+      population_(population),
+      rules_(market_rules(scenario)),
+      engine_(engine),
       process_(make_price_process(scenario.market.price_model, scenario.simulation.grid,
                                   ShockSchedule(scenario.simulation.grid, scenario.shocks))) {}
 
-void PathKernel::simulate(std::uint64_t path, const PathTrace& trace) const {
-    PathRandom random{normal_, make_stream(seed_, path, StreamPurpose::price_diffusion),
-                      make_stream(seed_, path, StreamPurpose::price_jumps)};
+void PathKernel::simulate_exogenous(std::uint64_t path, std::span<double> log_exogenous) const {
+    PathRandom random = path_random(normal_, seed_, path);
     std::visit(
-        [&](const auto& process) { run_price_path(process, random, trace.cumulative_log_return); },
+        [&](const auto& process) {
+            auto state = process.start(random);
+            double x = 0.0;
+            log_exogenous[0] = x;
+            for (std::size_t k = 0; k + 1 < log_exogenous.size(); ++k) {
+                x += process.log_return(state, random, k);
+                log_exogenous[k + 1] = x;
+            }
+        },
         process_);
+}
+
+void PathKernel::simulate(std::uint64_t path, const PathTrace& trace, PathOutcome& outcome,
+                          std::span<std::uint64_t> cohort_liquidations,
+                          std::vector<LiquidationEvent>* events) const {
+    if (engine_ == EngineKind::cursor) {
+        CascadeEngine<CursorFinder> engine(population_, rules_, CursorFinder{},
+                                           cohort_liquidations);
+        run(path, trace, outcome, engine, events);
+    } else {
+        CascadeEngine<ScanFinder> engine(
+            population_, rules_,
+            ScanFinder(population_, rules_.venue.maintenance_margin, rules_.initial_price),
+            cohort_liquidations);
+        run(path, trace, outcome, engine, events);
+    }
+}
+
+template <class Finder>
+void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& outcome,
+                     CascadeEngine<Finder>& engine, std::vector<LiquidationEvent>* events) const {
+    PathRandom random = path_random(normal_, seed_, path);
+    const auto record = [&](std::size_t k, double x_exo) {
+        trace.log_exogenous[k] = x_exo;
+        trace.log_market[k] = x_exo + engine.impact();
+        trace.liquidated_notional[k] = engine.liquidated_notional();
+        trace.insurance_fund[k] = engine.ledger().insurance_fund;
+        trace.open_interest[k] = engine.open_size();
+    };
+    // The exogenous path and the engine advance together, one step at a time:
+    // one dispatch per path, none per step.
+    std::visit(
+        [&](const auto& process) {
+            auto state = process.start(random);
+            double x_exo = 0.0;
+            record(0, x_exo);
+            for (std::uint32_t k = 1; k <= steps_; ++k) {
+                x_exo += process.log_return(state, random, k - 1);
+                engine.step(k, x_exo, path, events);
+                record(k, x_exo);
+            }
+        },
+        process_);
+
+    const Ledger& ledger = engine.ledger();
+    outcome.liquidations = engine.liquidations();
+    outcome.liquidated_notional = engine.liquidated_notional();
+    outcome.penalties = engine.penalties();
+    outcome.fund_paid = engine.fund_paid();
+    outcome.bad_debt = ledger.bad_debt();
+    outcome.fund_final = ledger.insurance_fund;
+    outcome.fund_min = engine.fund_min();
+    outcome.max_rounds = engine.max_rounds();
+    outcome.first_liquidation_step = engine.first_liquidation_step();
+    outcome.min_log_market = engine.min_log_market();
+    outcome.min_log_exogenous = engine.min_log_exogenous();
+    // Relative to the larger of the money in the system and the flows through it.
+    const double scale = std::max({engine.initial_total(), engine.liquidated_notional(), 1.0});
+    outcome.ledger_imbalance = std::abs(ledger.total() - engine.initial_total()) / scale;
 }
 
 }  // namespace cascade

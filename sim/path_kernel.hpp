@@ -1,36 +1,86 @@
 #pragma once
-// Simulates one path from its own random streams. The kernel is immutable and
-// shared by all threads; everything a path changes lives in its PathTrace.
+// Simulates one path: the exogenous price from its own random streams, and the
+// cascade engine on top of it. The kernel is immutable and shared by all
+// threads; everything a path changes lives in its trace and outcome.
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
+#include "models/population/population.hpp"
 #include "models/price/price_process.hpp"
 #include "models/shocks/shock_schedule.hpp"
+#include "sim/engine/cascade_engine.hpp"
+#include "sim/engine/liquidation_event.hpp"
 #include "sim/random/variates.hpp"
 #include "sim/scenario/scenario.hpp"
 
 namespace cascade {
 
 // Per-step values of one path, written by the kernel into caller-owned rows
-// (steps + 1 each) so that no per-path allocation is needed. The kernel works
-// in log space: prices are compared and moved multiplicatively, and an exp per
-// step is paid only by the observers that need the price itself.
+// of steps + 1 values, so no per-path allocation is needed. Prices are traced
+// in log space, log(price / initial price): an exp per step is paid only by
+// the observers that need the price itself.
 struct PathTrace {
-    // log(price_k / initial price) at each grid point; 0 at k = 0.
-    std::span<double> cumulative_log_return;
+    std::span<double> log_exogenous;        // exogenous price model, shocks included
+    std::span<double> log_market;           // market price: exogenous x impact
+    std::span<double> liquidated_notional;  // cumulative, at fill prices
+    std::span<double> insurance_fund;       // balance
+    std::span<double> open_interest;        // long + short units still open
 };
+
+// Owning storage for one PathTrace (tests, benchmarks).
+struct PathTraceStorage {
+    explicit PathTraceStorage(std::uint32_t steps) : values(5, std::vector<double>(steps + 1)) {}
+    PathTrace view() { return {values[0], values[1], values[2], values[3], values[4]}; }
+    std::vector<std::vector<double>> values;
+};
+
+// What a path ends with.
+struct PathOutcome {
+    std::uint64_t liquidations = 0;
+    double liquidated_notional = 0.0;
+    double penalties = 0.0;
+    double fund_paid = 0.0;
+    double bad_debt = 0.0;
+    double fund_final = 0.0;
+    double fund_min = 0.0;
+    std::uint32_t max_rounds = 0;
+    std::int64_t first_liquidation_step = -1;  // -1: none
+    double min_log_market = 0.0;
+    double min_log_exogenous = 0.0;
+    double ledger_imbalance = 0.0;  // |sum of balances - initial sum| / initial sum
+};
+
+enum class EngineKind { cursor, reference_scan };
 
 class PathKernel {
   public:
-    explicit PathKernel(const Scenario& scenario);
+    PathKernel(const Scenario& scenario, const Population& population,
+               EngineKind engine = EngineKind::cursor);
 
     std::uint32_t steps() const { return steps_; }
-    void simulate(std::uint64_t path, const PathTrace& trace) const;
+    std::size_t cohorts() const { return population_.cohorts.size(); }
+
+    // `cohort_liquidations` (one counter per cohort) is incremented; `events`
+    // receives the path's liquidations when not null.
+    void simulate(std::uint64_t path, const PathTrace& trace, PathOutcome& outcome,
+                  std::span<std::uint64_t> cohort_liquidations,
+                  std::vector<LiquidationEvent>* events = nullptr) const;
+
+    // The exogenous price alone (no population), for tests of the price models.
+    void simulate_exogenous(std::uint64_t path, std::span<double> log_exogenous) const;
 
   private:
+    template <class Finder>
+    void run(std::uint64_t path, const PathTrace& trace, PathOutcome& outcome,
+             CascadeEngine<Finder>& engine, std::vector<LiquidationEvent>* events) const;
+
     std::uint64_t seed_;
     std::uint32_t steps_;
+    const Population& population_;
+    MarketRules rules_;
+    EngineKind engine_;
     StandardNormal normal_;
     PriceProcess process_;
 };

@@ -14,37 +14,125 @@
 #include "sim/errors.hpp"
 #include "sim/huge_buffer.hpp"
 #include "sim/path_kernel.hpp"
+#include "sim/risk_metrics.hpp"
 #include "sim/statistics.hpp"
 
 namespace cascade {
 namespace {
 
-// Per-path summaries of a price path. Adding one: a line here, a line in
-// summarise(), a row in docs/output-format.md.
-constexpr std::size_t kSummaryFields = 4;
-std::array<DatasetInfo, kSummaryFields> path_column_infos() {
-    return {{
-        {"final_price", "quote currency", "market price at the horizon"},
-        {"min_price", "quote currency", "lowest market price on the path, over all grid points"},
-        {"max_drawdown", "fraction",
-         "largest fall from a running peak, 1 - price / running maximum"},
-        {"log_return", "1", "natural log of final price over initial price"},
-    }};
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
 }
 
-// From the path's cumulative log returns x_k = log(S_k / S_0), without an exp per step.
-std::array<double, kSummaryFields> summarise(std::span<const double> x, double initial_price) {
-    double peak = x[0];
-    double low = x[0];
+// ---- Per-path columns -------------------------------------------------------
+// Adding one: an enumerator, a row in kColumns, a line in path_columns(), a row
+// in docs/output-format.md.
+enum Column : std::size_t {
+    final_price,
+    min_price,
+    max_drawdown,
+    log_return,
+    liquidations,
+    liquidated_notional,
+    bad_debt,
+    insurance_fund_final,
+    insurance_fund_min,
+    insurance_fund_paid,
+    penalties_collected,
+    max_cascade_rounds,
+    cascade_amplification,
+    first_liquidation_time,
+    ledger_imbalance,
+    column_count
+};
+
+const std::array<DatasetInfo, column_count>& column_infos() {
+    static const std::array<DatasetInfo, column_count> infos = {{
+        {"final_price", "quote currency", "market price at the horizon"},
+        {"min_price", "quote currency", "lowest market price on the path, over all grid points"},
+        {"max_drawdown", "fraction", "largest fall of the market price from a running peak"},
+        {"log_return", "1", "natural log of the final over the initial market price"},
+        {"liquidations", "accounts", "number of accounts liquidated on the path"},
+        {"liquidated_notional", "quote currency", "notional of the liquidated positions, at fill"},
+        {"bad_debt", "quote currency",
+         "losses beyond the traders' margin that the insurance fund could not cover"},
+        {"insurance_fund_final", "quote currency", "insurance fund balance at the horizon"},
+        {"insurance_fund_min", "quote currency", "lowest insurance fund balance on the path"},
+        {"insurance_fund_paid", "quote currency", "shortfalls the insurance fund covered"},
+        {"penalties_collected", "quote currency", "liquidation penalties paid into the fund"},
+        {"max_cascade_rounds", "rounds", "most liquidation rounds in one step"},
+        {"cascade_amplification", "1",
+         "log of the lowest market price over log of the lowest exogenous price (relative to "
+         "the initial price); 1 when the exogenous price never fell below it"},
+        {"first_liquidation_time", "s", "time of the first liquidation; NaN when none"},
+        {"ledger_imbalance", "1",
+         "|sum of all ledger balances - initial sum| / max(initial sum, liquidated notional)"},
+    }};
+    return infos;
+}
+
+using PathRow = std::array<double, column_count>;
+
+PathRow path_row(std::span<const double> log_market, const PathOutcome& o, double initial_price,
+                 const TimeGrid& grid) {
+    double peak = log_market[0];
+    double low = log_market[0];
     double deepest = 0.0;  // most negative x_k - running max
-    for (double v : x) {
+    for (double v : log_market) {
         peak = std::max(peak, v);
         low = std::min(low, v);
         deepest = std::min(deepest, v - peak);
     }
-    return {initial_price * std::exp(x.back()), initial_price * std::exp(low), -std::expm1(deepest),
-            x.back()};
+    PathRow row{};
+    row[final_price] = initial_price * std::exp(log_market.back());
+    row[min_price] = initial_price * std::exp(low);
+    row[max_drawdown] = -std::expm1(deepest);
+    row[log_return] = log_market.back();
+    row[liquidations] = static_cast<double>(o.liquidations);
+    row[liquidated_notional] = o.liquidated_notional;
+    row[bad_debt] = o.bad_debt;
+    row[insurance_fund_final] = o.fund_final;
+    row[insurance_fund_min] = o.fund_min;
+    row[insurance_fund_paid] = o.fund_paid;
+    row[penalties_collected] = o.penalties;
+    row[max_cascade_rounds] = o.max_rounds;
+    row[cascade_amplification] =
+        o.min_log_exogenous < 0.0 ? o.min_log_market / o.min_log_exogenous : 1.0;
+    row[first_liquidation_time] =
+        o.first_liquidation_step < 0
+            ? std::numeric_limits<double>::quiet_NaN()
+            : grid.time_seconds(static_cast<std::uint32_t>(o.first_liquidation_step));
+    row[ledger_imbalance] = o.ledger_imbalance;
+    return row;
 }
+
+// ---- Per-step series ----------------------------------------------------------
+
+DatasetInfo series_info(SeriesKind kind) {
+    switch (kind) {
+        case SeriesKind::price:
+            return {"price", "quote currency", "market price (exogenous price x impact)"};
+        case SeriesKind::exogenous_price:
+            return {"exogenous_price", "quote currency",
+                    "price from the price model and shocks alone, without liquidation impact"};
+        case SeriesKind::liquidated_notional:
+            return {"liquidated_notional", "quote currency",
+                    "cumulative notional liquidated since the start, at fill prices"};
+        case SeriesKind::insurance_fund:
+            return {"insurance_fund", "quote currency", "insurance fund balance"};
+        case SeriesKind::open_interest:
+            return {"open_interest", "units of the asset",
+                    "open positions, long plus short, in units of the asset"};
+    }
+    return {};
+}
+
+// The trace row of a series, and whether it holds log prices to convert.
+struct TraceRows {
+    Matrix values[kSeriesNames.size()];  // one (paths in block) x points matrix per kind
+};
 
 // Running mean and sum of squared deviations per grid point (Welford within a
 // block, Chan et al. between blocks): no cancellation when the spread is tiny
@@ -54,7 +142,7 @@ struct PointMoments {
     std::vector<double> mean;
     std::vector<double> m2;
 
-    explicit PointMoments(std::size_t points) : mean(points, 0.0), m2(points, 0.0) {}
+    explicit PointMoments(std::size_t points = 0) : mean(points, 0.0), m2(points, 0.0) {}
 
     void add(std::span<const double> values) {
         ++count;
@@ -83,18 +171,22 @@ struct PointMoments {
 struct BlockResult {
     std::uint64_t first_path = 0;
     std::uint64_t count = 0;
-    PointMoments moments{0};
+    std::vector<PointMoments> moments;               // per recorded series
+    std::vector<std::uint64_t> cohort_liquidations;  // summed over the block's paths
+    std::vector<LiquidationEvent> events;
 };
 
 constexpr std::uint64_t kMemoryLimitBytes = 8ULL << 30;
+constexpr double kLedgerTolerance = 1e-9;
 
 }  // namespace
 
 std::uint64_t estimate_run_memory(const Scenario& scenario) {
     const std::uint64_t points = scenario.simulation.grid.steps + 1ULL;
     const std::uint64_t paths = scenario.simulation.paths;
-    // The price matrix for exact quantile bands dominates; then per-path columns.
-    return paths * points * sizeof(double) + paths * kSummaryFields * sizeof(double);
+    // Exact quantile bands hold every recorded series at every point of every path.
+    return paths * points * scenario.output.series.size() * sizeof(double) +
+           paths * column_count * sizeof(double);
 }
 
 Results run_simulation(const Scenario& scenario, const RunOptions& options) {
@@ -103,15 +195,15 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         throw InputError({Diagnostic{
             "", "",
             fmt::format("this run would hold {:.1f} GiB in memory for exact quantile bands "
-                        "(paths x (steps + 1) x 8 bytes); the limit is {} GiB. Use fewer "
-                        "/simulation/paths or /simulation/steps",
+                        "(paths x (steps + 1) x recorded series x 8 bytes); the limit is {} GiB. "
+                        "Use fewer /simulation/paths or /simulation/steps, or record fewer "
+                        "/output/series",
                         static_cast<double>(memory) / (1ULL << 30), kMemoryLimitBytes >> 30)}});
     }
     const auto& sim = scenario.simulation;
     const std::uint64_t paths = sim.paths;
     const std::size_t points = sim.grid.steps + 1ULL;
     const double initial_price = scenario.market.initial_price;
-    const PathKernel kernel(scenario);
 
     Results results;
     results.run.seed = sim.seed;
@@ -119,59 +211,103 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     results.run.steps = sim.grid.steps;
     results.run.threads =
         sim.threads == 0 ? static_cast<unsigned>(tbb::info::default_concurrency()) : sim.threads;
+    results.run.engine = options.engine == EngineKind::cursor ? "cursor" : "reference";
+    tbb::task_arena arena(static_cast<int>(results.run.threads));
+
+    const auto build_start = Clock::now();
+    Population population;
+    arena.execute([&] {
+        population = build_population(scenario.population, scenario.venue, initial_price, sim.seed);
+    });
+    const PathKernel kernel(scenario, population, options.engine);
+    const std::size_t cohorts = population.cohorts.size();
+    results.run.population_seconds = seconds_between(build_start, Clock::now());
+
     results.quantile_levels = scenario.output.quantile_levels;
     results.time_seconds.resize(points);
     for (std::uint32_t k = 0; k < points; ++k) {
         results.time_seconds[k] = sim.grid.time_seconds(k);
     }
-    for (const DatasetInfo& info : path_column_infos()) {
+    for (const DatasetInfo& info : column_infos()) {
         results.paths.push_back({info, std::vector<double>(paths)});
     }
     const std::uint64_t kept = std::min<std::uint64_t>(scenario.output.sample_paths, paths);
-    SampleSet samples{{"price", "quote currency", "market price of the first sample paths"},
-                      Matrix(kept, points)};
+    SampleSet price_samples{{"price", "quote currency", "market price of the first sample paths"},
+                            Matrix(kept, points)};
+    SampleSet exogenous_samples{
+        {"exogenous_price", "quote currency",
+         "exogenous price (model and shocks, no impact) of the first sample paths"},
+        Matrix(kept, points)};
 
-    // Every price, one row per grid point, so each point's quantiles read one
-    // contiguous row. Blocks write disjoint column ranges; every element is
-    // written, so it starts uninitialised.
-    HugeBuffer<double> price_by_point(points * paths);
-    PointMoments moments(points);
-
-    const auto start = std::chrono::steady_clock::now();
-    const std::uint64_t blocks = (paths + kBlockPaths - 1) / kBlockPaths;
-    std::uint64_t next_block = 0;
-    std::uint64_t paths_done = 0;
+    // Every recorded value, one row per grid point, so each point's quantiles
+    // read one contiguous row. Blocks write disjoint column ranges; every
+    // element is written, so the buffers start uninitialised.
+    const std::vector<SeriesKind>& recorded = scenario.output.series;
+    std::vector<HugeBuffer<double>> by_point;
+    for (std::size_t s = 0; s < recorded.size(); ++s) {
+        by_point.emplace_back(points * paths);
+    }
+    std::vector<PointMoments> moments(recorded.size(), PointMoments(points));
+    std::vector<std::uint64_t> cohort_liquidations(cohorts, 0);
 
     const auto simulate_block = [&](std::uint64_t block) {
-        BlockResult r{block * kBlockPaths, 0, PointMoments(points)};
+        BlockResult r;
+        r.first_path = block * kBlockPaths;
         r.count = std::min(kBlockPaths, paths - r.first_path);
-        Matrix price(r.count, points);  // this block's paths, row per path
+        r.moments.assign(recorded.size(), PointMoments(points));
+        r.cohort_liquidations.assign(cohorts, 0);
+        TraceRows rows;
+        for (Matrix& m : rows.values) {
+            m = Matrix(r.count, points);
+        }
         for (std::uint64_t i = 0; i < r.count; ++i) {
             const std::uint64_t path = r.first_path + i;
-            const std::span<double> row(price.row(i), points);
-            kernel.simulate(path, PathTrace{row});
-            const auto summary = summarise(row, initial_price);
-            for (std::size_t f = 0; f < kSummaryFields; ++f) {
-                results.paths[f].values[path] = summary[f];
+            const auto row = [&](SeriesKind kind) {
+                return std::span<double>(rows.values[static_cast<std::size_t>(kind)].row(i),
+                                         points);
+            };
+            const PathTrace trace{row(SeriesKind::exogenous_price), row(SeriesKind::price),
+                                  row(SeriesKind::liquidated_notional),
+                                  row(SeriesKind::insurance_fund), row(SeriesKind::open_interest)};
+            PathOutcome outcome;
+            kernel.simulate(path, trace, outcome, r.cohort_liquidations,
+                            path < kept ? &r.events : nullptr);
+            const PathRow values = path_row(trace.log_market, outcome, initial_price, sim.grid);
+            for (std::size_t c = 0; c < column_count; ++c) {
+                results.paths[c].values[path] = values[c];
             }
-            for (double& v : row) {
-                v = initial_price * std::exp(v);
+            // Log prices become prices here, once, for the observers that need them.
+            for (std::span<double> log_prices : {trace.log_market, trace.log_exogenous}) {
+                for (double& v : log_prices) {
+                    v = initial_price * std::exp(v);
+                }
             }
-            r.moments.add(row);
             if (path < kept) {
-                std::copy(row.begin(), row.end(), samples.values.row(path));
+                std::copy(trace.log_market.begin(), trace.log_market.end(),
+                          price_samples.values.row(path));
+                std::copy(trace.log_exogenous.begin(), trace.log_exogenous.end(),
+                          exogenous_samples.values.row(path));
+            }
+            for (std::size_t s = 0; s < recorded.size(); ++s) {
+                r.moments[s].add(row(recorded[s]));
             }
         }
-        for (std::size_t k = 0; k < points; ++k) {
-            double* out = price_by_point.data() + k * paths + r.first_path;
-            for (std::uint64_t i = 0; i < r.count; ++i) {
-                out[i] = price(i, k);
+        for (std::size_t s = 0; s < recorded.size(); ++s) {
+            const Matrix& values = rows.values[static_cast<std::size_t>(recorded[s])];
+            for (std::size_t k = 0; k < points; ++k) {
+                double* out = by_point[s].data() + k * paths + r.first_path;
+                for (std::uint64_t i = 0; i < r.count; ++i) {
+                    out[i] = values(i, k);
+                }
             }
         }
         return r;
     };
 
-    tbb::task_arena arena(static_cast<int>(results.run.threads));
+    const auto start = Clock::now();
+    const std::uint64_t blocks = (paths + kBlockPaths - 1) / kBlockPaths;
+    std::uint64_t next_block = 0;
+    std::uint64_t paths_done = 0;
     arena.execute([&] {
         tbb::parallel_pipeline(
             4 * results.run.threads,
@@ -185,49 +321,117 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
                                                   }) &
                 tbb::make_filter<std::uint64_t, BlockResult>(tbb::filter_mode::parallel,
                                                              simulate_block) &
-                tbb::make_filter<BlockResult, void>(tbb::filter_mode::serial_in_order,
-                                                    [&](const BlockResult& r) {
-                                                        moments.merge(r.moments);
-                                                        paths_done += r.count;
-                                                        if (options.on_progress) {
-                                                            options.on_progress(paths_done);
-                                                        }
-                                                    }));
+                tbb::make_filter<BlockResult, void>(
+                    tbb::filter_mode::serial_in_order, [&](const BlockResult& r) {
+                        for (std::size_t s = 0; s < recorded.size(); ++s) {
+                            moments[s].merge(r.moments[s]);
+                        }
+                        for (std::size_t c = 0; c < cohorts; ++c) {
+                            cohort_liquidations[c] += r.cohort_liquidations[c];
+                        }
+                        results.events.insert(results.events.end(), r.events.begin(),
+                                              r.events.end());
+                        paths_done += r.count;
+                        if (options.on_progress) {
+                            options.on_progress(paths_done);
+                        }
+                    }));
     });
-    const auto simulated = std::chrono::steady_clock::now();
+    const auto simulated = Clock::now();
+
+    // Conservation of value, path by path: beyond rounding, the engine is wrong.
+    const auto& imbalance = results.paths[ledger_imbalance].values;
+    const auto worst = std::max_element(imbalance.begin(), imbalance.end());
+    results.run.max_ledger_imbalance = worst == imbalance.end() ? 0.0 : *worst;
+    if (results.run.max_ledger_imbalance > kLedgerTolerance) {
+        throw std::runtime_error(fmt::format(
+            "conservation of value failed on path {}: the ledger is off by {:.3g} of the money "
+            "involved (tolerance {:g}); this is a bug in cascade",
+            worst - imbalance.begin(), results.run.max_ledger_imbalance, kLedgerTolerance));
+    }
 
     // Per-step bands: moments merged over blocks, exact quantiles per grid point.
-    StepSeries series;
-    series.info = {"price", "quote currency", "market price"};
-    series.mean = moments.mean;
-    series.standard_deviation.resize(points);
-    for (std::size_t k = 0; k < points; ++k) {
-        series.standard_deviation[k] =
-            paths > 1 ? std::sqrt(moments.m2[k] / static_cast<double>(paths - 1)) : 0.0;
-    }
-    series.quantiles = Matrix(points, results.quantile_levels.size());
-    arena.execute([&] {
-        tbb::parallel_for(std::size_t{0}, points, [&](std::size_t k) {
-            const double* row = price_by_point.data() + k * paths;
-            std::vector<double> values(row, row + paths);
-            const auto q = quantiles_type7(values, results.quantile_levels);
-            std::copy(q.begin(), q.end(), series.quantiles.row(k));
+    for (std::size_t s = 0; s < recorded.size(); ++s) {
+        StepSeries series;
+        series.info = series_info(recorded[s]);
+        series.mean = moments[s].mean;
+        series.standard_deviation.resize(points);
+        for (std::size_t k = 0; k < points; ++k) {
+            series.standard_deviation[k] =
+                paths > 1 ? std::sqrt(moments[s].m2[k] / static_cast<double>(paths - 1)) : 0.0;
+        }
+        series.quantiles = Matrix(points, results.quantile_levels.size());
+        arena.execute([&] {
+            tbb::parallel_for(std::size_t{0}, points, [&](std::size_t k) {
+                const double* row = by_point[s].data() + k * paths;
+                std::vector<double> values(row, row + paths);
+                const auto q = quantiles_type7(values, results.quantile_levels);
+                std::copy(q.begin(), q.end(), series.quantiles.row(k));
+            });
         });
-    });
-    results.series.push_back(std::move(series));
-    results.samples.push_back(std::move(samples));
+        results.series.push_back(std::move(series));
+    }
+    results.samples.push_back(std::move(price_samples));
+    results.samples.push_back(std::move(exogenous_samples));
 
-    results.metrics.push_back(
+    // Cohorts, and who got liquidated.
+    for (std::size_t c = 0; c < cohorts; ++c) {
+        const CohortSummary& summary = population.cohorts[c];
+        results.cohorts.push_back(
+            {summary.name, static_cast<std::int8_t>(summary.side), summary.accounts,
+             summary.excluded, summary.clipped, summary.notional, summary.collateral,
+             static_cast<double>(cohort_liquidations[c]) / static_cast<double>(paths)});
+    }
+    results.first_imported_account = population.first_imported;
+    results.imported_accounts = population.imported_labels;
+
+    // Metrics with error bars.
+    const auto column = [&](Column c) { return std::span<const double>(results.paths[c].values); };
+    auto& metrics = results.metrics;
+    metrics.push_back(mean_metric({"bad_debt_mean", "quote currency", "mean bad debt per path"},
+                                  column(bad_debt)));
+    metrics.push_back(exceedance_probability(
+        {"p_bad_debt", "probability", "probability that a path ends with bad debt"},
+        column(bad_debt), 0.0));
+    std::vector<double> exhausted(paths);
+    for (std::uint64_t p = 0; p < paths; ++p) {
+        exhausted[p] = results.paths[insurance_fund_min].values[p] <= 0.0 ? 1.0 : 0.0;
+    }
+    metrics.push_back(exceedance_probability(
+        {"p_fund_exhausted", "probability",
+         "probability that the insurance fund balance reaches zero on a path"},
+        exhausted, 0.5));
+    for (double level : {0.95, 0.99}) {
+        const int percent = static_cast<int>(std::lround(level * 100));
+        metrics.push_back(value_at_risk(
+            {fmt::format("bad_debt_var{}", percent), "quote currency",
+             fmt::format("value at risk of bad debt at {} %: its {} % quantile over paths", percent,
+                         percent)},
+            column(bad_debt), level));
+        metrics.push_back(expected_shortfall(
+            {fmt::format("bad_debt_es{}", percent), "quote currency",
+             fmt::format("expected shortfall of bad debt at {} %: mean of the worst {} % of paths",
+                         percent, 100 - percent)},
+            column(bad_debt), level));
+    }
+    metrics.push_back(mean_metric(
+        {"liquidated_notional_mean", "quote currency", "mean liquidated notional per path"},
+        column(liquidated_notional)));
+    metrics.push_back(mean_metric(
+        {"liquidations_mean", "accounts", "mean number of accounts liquidated per path"},
+        column(liquidations)));
+    metrics.push_back(mean_metric(
+        {"cascade_amplification_mean", "1", "mean over paths of the cascade amplification"},
+        column(cascade_amplification)));
+    metrics.push_back(
         mean_metric({"final_price_mean", "quote currency", "mean market price at the horizon"},
-                    results.path_column("final_price").values));
-    results.metrics.push_back(
-        mean_metric({"max_drawdown_mean", "fraction",
-                     "mean over paths of the largest fall from a running peak"},
-                    results.path_column("max_drawdown").values));
+                    column(final_price)));
+    metrics.push_back(mean_metric({"max_drawdown_mean", "fraction",
+                                   "mean over paths of the largest fall from a running peak"},
+                                  column(max_drawdown)));
 
-    const auto reduced = std::chrono::steady_clock::now();
-    results.run.simulation_seconds = std::chrono::duration<double>(simulated - start).count();
-    results.run.reduction_seconds = std::chrono::duration<double>(reduced - simulated).count();
+    results.run.simulation_seconds = seconds_between(start, simulated);
+    results.run.reduction_seconds = seconds_between(simulated, Clock::now());
     return results;
 }
 

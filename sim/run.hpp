@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "output/results.hpp"
+#include "sim/path_kernel.hpp"
 #include "sim/scenario/scenario.hpp"
 
 namespace cascade {
@@ -16,6 +17,9 @@ namespace cascade {
 inline constexpr std::uint64_t kBlockPaths = 64;
 
 struct RunOptions {
+    // The cursor engine; the reference scan engine gives the same results,
+    // O(N) slower, for checking.
+    EngineKind engine = EngineKind::cursor;
     // Called after each block is merged, with the number of paths done so far.
     // Called from one thread at a time.
     std::function<void(std::uint64_t paths_done)> on_progress;

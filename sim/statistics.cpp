@@ -127,6 +127,8 @@ Metric mean_metric(DatasetInfo info, std::span<const double> values) {
     m.standard_error = m.count > 1
                            ? std::sqrt(acc::variance(stats) / static_cast<double>(m.count - 1))
                            : std::numeric_limits<double>::quiet_NaN();
+    m.ci_low = m.value - kZ95 * m.standard_error;
+    m.ci_high = m.value + kZ95 * m.standard_error;
     return m;
 }
 

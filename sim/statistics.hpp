@@ -9,6 +9,9 @@
 
 namespace cascade {
 
+// Two-sided 95 % standard normal quantile.
+inline constexpr double kZ95 = 1.959963984540054;
+
 // Sample quantiles by linear interpolation between order statistics
 // (Hyndman & Fan type 7, numpy's default), so analysts reproduce them with
 // numpy.quantile. `levels` in [0, 1], in any order; `values` is reordered.

@@ -44,6 +44,7 @@ struct RunArguments {
     std::optional<std::string> seed;
     std::optional<std::string> threads;
     bool quiet = false;
+    std::string engine = "cursor";
 };
 
 Scenario load(const ScenarioArguments& arguments, std::vector<Override> overrides = {}) {
@@ -86,6 +87,8 @@ int command_run(const RunArguments& arguments) {
     ProgressReporter progress(scenario.simulation.paths,
                               ProgressReporter::mode_for(arguments.quiet));
     RunOptions options;
+    options.engine =
+        arguments.engine == "reference" ? EngineKind::reference_scan : EngineKind::cursor;
     options.on_progress = [&](std::uint64_t done) { progress.update(done); };
     const Results results = run_simulation(scenario, options);
     progress.finish();
@@ -133,6 +136,11 @@ int run_cli(int argc, char** argv) {
                      "results are identical for any value")
         ->type_name("T");
     run_command->add_flag("-q,--quiet", run.quiet, "No progress and no summary");
+    run_command
+        ->add_option("--engine", run.engine,
+                     "cursor (default): sorted liquidation cursors, O(accounts liquidated) per "
+                     "step; reference: tests every account every round, O(accounts), for checking")
+        ->check(CLI::IsMember({"cursor", "reference"}));
 
     ScenarioArguments validate;
     CLI::App* validate_command = app.add_subcommand(

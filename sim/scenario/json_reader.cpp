@@ -450,6 +450,42 @@ std::vector<double> ObjectReader::number_list(std::string_view key, Range range,
     return ok ? numbers : fallback.value_or(std::vector<double>{});
 }
 
+std::vector<std::string> ObjectReader::choice_list(std::string_view key,
+                                                   std::span<const std::string_view> choices,
+                                                   std::vector<std::string> fallback) {
+    const json* value = find(key);
+    if (value == nullptr) {
+        out_[std::string(key)] = fallback;
+        return fallback;
+    }
+    const std::string expected = "an array of " + quoted_list(choices);
+    if (!value->is_array()) {
+        wrong_type(key, expected, *value);
+        return fallback;
+    }
+    std::vector<std::string> words;
+    for (std::size_t i = 0; i < value->size(); ++i) {
+        const json& item = (*value)[i];
+        const std::string where = pointer_to(key) + "/" + std::to_string(i);
+        const std::string word = item.is_string() ? item.get<std::string>() : std::string();
+        if (!item.is_string() || std::find(choices.begin(), choices.end(), word) == choices.end()) {
+            std::string message = fmt::format("expected one of {}, got {}", quoted_list(choices),
+                                              describe_json(item));
+            if (const auto suggestion = closest_match(word, choices);
+                suggestion && item.is_string()) {
+                message += fmt::format(" (did you mean \"{}\"?)", *suggestion);
+            }
+            diagnostics_.error(where, message);
+        } else if (std::find(words.begin(), words.end(), word) != words.end()) {
+            diagnostics_.error(where, fmt::format("\"{}\" is listed twice", word));
+        } else {
+            words.push_back(word);
+        }
+    }
+    out_[std::string(key)] = *value;
+    return words;
+}
+
 void ObjectReader::object(std::string_view key, const std::function<void(ObjectReader&)>& read,
                           bool required) {
     const json* value = find(key);

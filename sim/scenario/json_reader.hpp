@@ -81,6 +81,15 @@ class ObjectReader {
     const std::string& pointer() const { return pointer_; }
     std::string pointer_to(std::string_view key) const;
     bool has(std::string_view key) const;
+    // The raw value at `key` (null when absent), without marking the key known:
+    // for values that may take more than one shape (a number or an object).
+    const nlohmann::json* peek(std::string_view key) const {
+        if (in_ == nullptr) {
+            return nullptr;
+        }
+        const auto it = in_->find(key);
+        return it == in_->end() ? nullptr : &*it;
+    }
     Diagnostics& diagnostics() { return diagnostics_; }
 
     // Each getter marks `key` as known. With no default the key is required.
@@ -106,6 +115,11 @@ class ObjectReader {
     std::optional<Duration> optional_duration(std::string_view key, Range seconds_range);
     std::vector<double> number_list(std::string_view key, Range range,
                                     std::optional<std::vector<double>> fallback = {});
+
+    // A list of words, each one of `choices`, without repeats.
+    std::vector<std::string> choice_list(std::string_view key,
+                                         std::span<const std::string_view> choices,
+                                         std::vector<std::string> fallback);
 
     // A nested object. Absent and not required: read as empty (all defaults).
     void object(std::string_view key, const std::function<void(ObjectReader&)>& read,

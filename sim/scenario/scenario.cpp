@@ -1,5 +1,6 @@
 #include "sim/scenario/scenario.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -10,10 +11,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "models/market/impact_registry.hpp"
 #include "models/price/price_model_registry.hpp"
 #include "models/shocks/shock_registry.hpp"
 #include "sim/errors.hpp"
 #include "sim/scenario/json_reader.hpp"
+#include "sim/scenario/sections.hpp"
 
 namespace cascade {
 namespace {
@@ -213,6 +216,8 @@ SimulationConfig read_simulation(ObjectReader& r) {
     r.resolve("steps", c.grid.steps);
     c.seed = r.integer("seed", 0, std::numeric_limits<std::uint64_t>::max(), 1);
     c.threads = static_cast<unsigned>(r.integer("threads", 0, 4096, 0));
+    c.max_cascade_rounds =
+        static_cast<std::uint32_t>(r.integer("max_cascade_rounds", 1, 1'000'000, 100));
     return c;
 }
 
@@ -228,6 +233,14 @@ MarketConfig read_market(ObjectReader& r) {
             }
         },
         true);
+    if (!r.optional_object("impact", [&](ObjectReader& impact) {
+            if (auto parsed = impact_registry().read(impact)) {
+                c.impact = *parsed;
+            }
+        })) {
+        r.resolve("impact", {{"model", "none"}});
+    }
+    c.impact.kappa = c.impact.per_notional * c.initial_price;
     return c;
 }
 
@@ -293,6 +306,12 @@ OutputConfig read_output(ObjectReader& r) {
     }
     c.sample_paths = static_cast<std::uint32_t>(r.integer("sample_paths", 0, 10'000, 10));
     c.compression = static_cast<unsigned>(r.integer("compression", 0, 9, 1));
+    const auto names = r.choice_list(
+        "series", kSeriesNames, std::vector<std::string>(kSeriesNames.begin(), kSeriesNames.end()));
+    for (const std::string& name : names) {
+        const auto at = std::find(kSeriesNames.begin(), kSeriesNames.end(), name);
+        c.series.push_back(static_cast<SeriesKind>(at - kSeriesNames.begin()));
+    }
     return c;
 }
 
@@ -350,6 +369,21 @@ Scenario parse_scenario(std::string_view text, const std::string& source,
     root.object(
         "market", [&](ObjectReader& r) { s.market = read_market(r); }, true);
     s.shocks = read_shocks(root, s.simulation.grid);
+    // The venue's rules are needed whenever there is a population to apply them to.
+    const bool has_population = root.has("population");
+    const bool has_venue =
+        root.optional_object("venue", [&](ObjectReader& r) { s.venue = read_venue(r); });
+    if (has_population && !has_venue) {
+        diagnostics.error("/venue",
+                          "required field is missing: a population needs the venue's "
+                          "margin and liquidation rules");
+    }
+    if (!has_venue) {
+        s.venue.initial_margin = 1.0;  // never used: no accounts
+    }
+    const std::filesystem::path base = std::filesystem::path(source).parent_path();
+    root.optional_object(
+        "population", [&](ObjectReader& r) { s.population = read_population(r, s.venue, base); });
     root.object("output", [&](ObjectReader& r) { s.output = read_output(r); });
     root.finish();
 

@@ -2,15 +2,19 @@
 // The validated, immutable description of a run: one plain config struct per
 // concern. Nothing downstream of the parser sees JSON.
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "models/market/impact.hpp"
+#include "models/population/population.hpp"
 #include "models/price/price_model.hpp"
 #include "models/shocks/shock.hpp"
 #include "models/time_grid.hpp"
+#include "models/venue/venue.hpp"
 
 namespace cascade {
 
@@ -18,19 +22,33 @@ struct SimulationConfig {
     std::uint64_t paths = 0;
     TimeGrid grid;
     std::uint64_t seed = 0;
-    unsigned threads = 0;  // 0: every core the machine offers
+    unsigned threads = 0;                    // 0: every core the machine offers
+    std::uint32_t max_cascade_rounds = 100;  // liquidation rounds per step, at most
 };
 
 struct MarketConfig {
     std::string asset;
     double initial_price = 0.0;
     PriceModel price_model;
+    ImpactConfig impact;  // kappa 0: liquidations do not move the price
 };
+
+// Per-step series a run can record as bands over paths (/series/<name>).
+enum class SeriesKind {
+    price,
+    exogenous_price,
+    liquidated_notional,
+    insurance_fund,
+    open_interest
+};
+inline constexpr std::array<std::string_view, 5> kSeriesNames = {
+    "price", "exogenous_price", "liquidated_notional", "insurance_fund", "open_interest"};
 
 struct OutputConfig {
     std::vector<double> quantile_levels;  // strictly increasing, in (0, 1)
-    std::uint32_t sample_paths = 0;       // full paths kept in /samples (the first K)
+    std::uint32_t sample_paths = 0;       // full paths and events kept for the first K paths
     unsigned compression = 0;             // gzip level for chunked datasets, 0 = none
+    std::vector<SeriesKind> series;       // which bands to record, in the order given
 };
 
 struct Scenario {
@@ -39,6 +57,8 @@ struct Scenario {
     SimulationConfig simulation;
     MarketConfig market;
     std::vector<Shock> shocks;
+    VenueConfig venue;
+    PopulationConfig population;  // no cohorts and no CSV: the price paths alone
     OutputConfig output;
     // The scenario with every default filled in, as JSON text: what `validate`
     // prints and what the results file stores, so a run can be repeated.

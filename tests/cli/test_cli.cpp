@@ -117,7 +117,7 @@ TEST_CASE("validate prints the resolved scenario, which validates again") {
     REQUIRE(result.exit_code == 0);
     const auto resolved = nlohmann::json::parse(result.out);
     CHECK(resolved["simulation"]["paths"] == 5);
-    CHECK(resolved["simulation"]["steps"] == 1440);
+    CHECK(resolved["simulation"]["steps"] == 720);
     const auto again = test::run_cascade({"validate", dir.write("r.json", result.out).string()});
     CHECK(again.exit_code == 0);
     CHECK(again.out == result.out);

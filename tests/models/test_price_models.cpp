@@ -20,11 +20,12 @@ struct LogReturns {
 };
 
 LogReturns simulate_log_returns(const Scenario& scenario) {
-    const PathKernel kernel(scenario);
+    const Population no_population;
+    const PathKernel kernel(scenario, no_population);
     std::vector<double> row(kernel.steps() + 1);
     LogReturns out;
     for (std::uint64_t p = 0; p < scenario.simulation.paths; ++p) {
-        kernel.simulate(p, PathTrace{row});
+        kernel.simulate_exogenous(p, row);
         out.log_return.push_back(row.back());
         out.growth.push_back(std::exp(row.back()));
     }
@@ -167,16 +168,17 @@ TEST_CASE("a path is a function of (seed, path index) only") {
                                     {"jump_intensity", 50},
                                     {"jump_mean", -0.02},
                                     {"jump_stdev", 0.05}};
-    const PathKernel kernel(test::scenario_from(doc));
+    const Population no_population;
+    const PathKernel kernel(test::scenario_from(doc), no_population);
     std::vector<double> a(kernel.steps() + 1), b(kernel.steps() + 1), c(kernel.steps() + 1);
-    kernel.simulate(17, PathTrace{a});
-    kernel.simulate(3, PathTrace{c});  // another path in between changes nothing
-    kernel.simulate(17, PathTrace{b});
+    kernel.simulate_exogenous(17, a);
+    kernel.simulate_exogenous(3, c);  // another path in between changes nothing
+    kernel.simulate_exogenous(17, b);
     CHECK(a == b);
     CHECK(a != c);
     doc["simulation"]["seed"] = 8;
-    const PathKernel other_seed(test::scenario_from(doc));
-    other_seed.simulate(17, PathTrace{b});
+    const PathKernel other_seed(test::scenario_from(doc), no_population);
+    other_seed.simulate_exogenous(17, b);
     CHECK(a != b);
 }
 

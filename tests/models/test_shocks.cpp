@@ -24,9 +24,10 @@ std::vector<double> deterministic_path(const nlohmann::json& shocks, std::uint32
     doc["simulation"]["steps"] = steps;
     doc["market"]["price_model"]["volatility"] = 0.0;
     doc["shocks"] = shocks;
-    const PathKernel kernel(test::scenario_from(doc));
+    const Population no_population;
+    const PathKernel kernel(test::scenario_from(doc), no_population);
     std::vector<double> price(kernel.steps() + 1);
-    kernel.simulate(0, PathTrace{price});
+    kernel.simulate_exogenous(0, price);
     for (double& x : price) {
         x = 100.0 * std::exp(x);  // the kernel traces log(S_k / S_0)
     }
@@ -101,11 +102,12 @@ TEST_CASE("a volatility shock raises the variance of GBM log returns by (m^2 - 1
     doc["market"]["price_model"]["volatility"] = sigma;
     doc["shocks"] = nlohmann::json::parse(
         R"([{"type": "volatility", "start": "2d", "duration": "3d", "multiplier": 4}])");
-    const PathKernel kernel(test::scenario_from(doc));
+    const Population no_population;
+    const PathKernel kernel(test::scenario_from(doc), no_population);
     std::vector<double> row(kernel.steps() + 1);
     std::vector<double> log_returns;
     for (std::uint64_t p = 0; p < 20000; ++p) {
-        kernel.simulate(p, PathTrace{row});
+        kernel.simulate_exogenous(p, row);
         log_returns.push_back(row.back());
     }
     const double years = 10.0 / 365.0;

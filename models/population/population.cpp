@@ -1,0 +1,177 @@
+#include "models/population/population.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
+#include <tbb/parallel_sort.h>
+
+#include "sim/errors.hpp"
+
+namespace cascade {
+namespace {
+
+// An account before sorting.
+struct Account {
+    Side side;
+    double size;
+    double entry;
+    double collateral;
+    std::uint32_t cohort;
+    std::uint64_t index;
+};
+
+struct Builder {
+    const VenueConfig& venue;
+    double initial_price;
+    OverLeverage over_leverage;
+    std::vector<Account> accounts;
+    std::vector<CohortSummary> cohorts;
+    std::vector<Diagnostic> problems;
+    std::uint64_t next_index = 0;
+
+    // Adds one account unless it is already below maintenance at the initial
+    // price (the venue would have liquidated it before the scenario starts).
+    void add(Side side, double size, double entry, double collateral, std::uint32_t cohort,
+             std::string_view label = {}) {
+        const std::uint64_t index = next_index++;
+        CohortSummary& summary = cohorts[cohort];
+        const double notional = size * entry;
+        if (notional > collateral * venue.max_leverage() * (1.0 + 1e-12)) {
+            if (over_leverage == OverLeverage::clip) {
+                collateral = notional / venue.max_leverage();
+                ++summary.clipped;
+            } else if (problems.size() < 20) {
+                const std::string who = label.empty()
+                                            ? fmt::format("cohort \"{}\": an account", summary.name)
+                                            : fmt::format("account \"{}\"", label);
+                problems.push_back(Diagnostic{
+                    "", "",
+                    fmt::format("{} with leverage {:.4g} exceeds the venue maximum {:.4g} "
+                                "(1 / initial_margin); lower the leverage, or set "
+                                "/population/over_leverage to \"clip\"",
+                                who, notional / collateral, venue.max_leverage())});
+                return;
+            } else {
+                return;
+            }
+        }
+        if (below_maintenance(side, size, entry, collateral, venue.maintenance_margin,
+                              initial_price)) {
+            ++summary.excluded;
+            return;
+        }
+        accounts.push_back({side, size, entry, collateral, cohort, index});
+        ++summary.accounts;
+        summary.notional += notional;
+        summary.collateral += collateral;
+    }
+};
+
+SideBook make_book(Side side, std::vector<Account> accounts, const VenueConfig& venue,
+                   double initial_price) {
+    struct Keyed {
+        double log_trigger;
+        Account account;
+    };
+    std::vector<Keyed> keyed;
+    keyed.reserve(accounts.size());
+    for (const Account& a : accounts) {
+        const double trigger =
+            liquidation_price(side, a.size, a.entry, a.collateral, venue.maintenance_margin);
+        const double log_trigger = trigger > 0.0 ? std::log(trigger / initial_price)
+                                                 : -std::numeric_limits<double>::infinity();
+        keyed.push_back({log_trigger, a});
+    }
+    // The order in which a moving price reaches them; a total order via the index.
+    const bool descending = side == Side::long_side;
+    tbb::parallel_sort(keyed.begin(), keyed.end(), [descending](const Keyed& a, const Keyed& b) {
+        if (a.log_trigger != b.log_trigger) {
+            return descending ? a.log_trigger > b.log_trigger : a.log_trigger < b.log_trigger;
+        }
+        return a.account.index < b.account.index;
+    });
+    SideBook book;
+    book.side = side;
+    const std::size_t n = keyed.size();
+    book.log_trigger.resize(n);
+    book.size.resize(n);
+    book.entry.resize(n);
+    book.collateral.resize(n);
+    book.cohort.resize(n);
+    book.account.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        book.log_trigger[i] = keyed[i].log_trigger;
+        book.size[i] = keyed[i].account.size;
+        book.entry[i] = keyed[i].account.entry;
+        book.collateral[i] = keyed[i].account.collateral;
+        book.cohort[i] = keyed[i].account.cohort;
+        book.account[i] = keyed[i].account.index;
+    }
+    return book;
+}
+
+}  // namespace
+
+Population build_population(const PopulationConfig& config, const VenueConfig& venue,
+                            double initial_price, std::uint64_t seed) {
+    Builder builder{venue, initial_price, config.over_leverage, {}, {}, {}, 0};
+    const StandardNormal normal;
+    for (std::size_t c = 0; c < config.cohorts.size(); ++c) {
+        const CohortConfig& cohort = config.cohorts[c];
+        builder.cohorts.push_back({cohort.name, cohort.side, 0, 0, 0, 0.0, 0.0});
+        // One stream per cohort: adding a cohort never changes the others.
+        Rng rng = make_stream(seed, c, StreamPurpose::population);
+        for (std::uint64_t i = 0; i < cohort.accounts; ++i) {
+            const double leverage = sample(cohort.leverage, rng, normal);
+            const double notional = sample(cohort.notional, rng, normal);
+            const double entry = initial_price * sample(cohort.entry_price, rng, normal);
+            builder.add(cohort.side, notional / entry, entry, notional / leverage,
+                        static_cast<std::uint32_t>(c));
+        }
+    }
+
+    Population population;
+    population.first_imported = builder.next_index;
+    if (config.positions_csv) {
+        const auto positions = read_positions_csv(*config.positions_csv);
+        // Imported cohorts by (name, side), in order of first appearance.
+        for (const ImportedPosition& p : positions) {
+            auto it = std::find_if(
+                builder.cohorts.begin() + static_cast<std::ptrdiff_t>(config.cohorts.size()),
+                builder.cohorts.end(),
+                [&](const CohortSummary& c) { return c.name == p.cohort && c.side == p.side; });
+            if (it == builder.cohorts.end()) {
+                builder.cohorts.push_back({p.cohort, p.side, 0, 0, 0, 0.0, 0.0});
+                it = builder.cohorts.end() - 1;
+            }
+            const auto cohort = static_cast<std::uint32_t>(it - builder.cohorts.begin());
+            builder.add(p.side, p.size, p.entry_price, p.collateral, cohort, p.account);
+            population.imported_labels.push_back(p.account);
+        }
+    }
+    if (!builder.problems.empty()) {
+        for (Diagnostic& d : builder.problems) {
+            d.location = "/population";
+        }
+        throw InputError(builder.problems);
+    }
+
+    std::vector<Account> longs;
+    std::vector<Account> shorts;
+    for (const Account& a : builder.accounts) {
+        (a.side == Side::long_side ? longs : shorts).push_back(a);
+        population.total_collateral += a.collateral;
+        (a.side == Side::long_side ? population.total_size_long : population.total_size_short) +=
+            a.size;
+    }
+    builder.accounts = {};
+    population.longs = make_book(Side::long_side, std::move(longs), venue, initial_price);
+    population.shorts = make_book(Side::short_side, std::move(shorts), venue, initial_price);
+    population.cohorts = std::move(builder.cohorts);
+    population.accounts_built = builder.next_index;
+    return population;
+}
+
+}  // namespace cascade

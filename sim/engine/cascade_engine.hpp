@@ -1,0 +1,176 @@
+#pragma once
+// The liquidation engine of one path: impact state, the venue's ledger, and
+// the cascade of liquidation rounds within each step.
+//
+// Each step: the impact decays, then rounds run until no account crosses (or
+// the round cap is hit). A round takes every account whose liquidation price
+// the market price has crossed, sends their orders to the market as one net
+// order (longs sell, shorts buy), fills them all at the average price along
+// that order's impact, settles each through the ledger, and looks again at
+// the new price: that is the cascade.
+//
+// Which accounts cross is the Finder's business: CursorFinder walks the
+// sorted books (a step costs O(1) plus O(accounts liquidated)); the reference
+// ScanFinder tests every account's equity directly (O(N)), for differential
+// tests. Both visit accounts in book order, so their sums agree bit for bit.
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "models/market/impact.hpp"
+#include "models/population/population.hpp"
+#include "models/venue/venue.hpp"
+#include "sim/engine/ledger.hpp"
+#include "sim/engine/liquidation_event.hpp"
+
+namespace cascade {
+
+// The rules a path is simulated under, derived from the scenario once.
+struct MarketRules {
+    VenueConfig venue;
+    ImpactConfig impact;
+    double impact_decay = 1.0;  // multiplier of the impact state per step
+    std::uint32_t max_rounds = 0;
+    double initial_price = 0.0;
+};
+
+// Finds crossing accounts by cursor: everything before the cursor is
+// liquidated on this path; the next candidate is one comparison away.
+class CursorFinder {
+  public:
+    // Appends the book indices of accounts whose liquidation price the market
+    // (log price x relative to the initial price) has crossed.
+    void collect_longs(const SideBook& book, double x, std::vector<std::uint32_t>& out) {
+        while (next_long_ < book.count() && x < book.log_trigger[next_long_]) {
+            out.push_back(static_cast<std::uint32_t>(next_long_++));
+        }
+    }
+    void collect_shorts(const SideBook& book, double x, std::vector<std::uint32_t>& out) {
+        while (next_short_ < book.count() && x > book.log_trigger[next_short_]) {
+            out.push_back(static_cast<std::uint32_t>(next_short_++));
+        }
+    }
+
+  private:
+    std::size_t next_long_ = 0;
+    std::size_t next_short_ = 0;
+};
+
+template <class Finder>
+class CascadeEngine {
+  public:
+    CascadeEngine(const Population& population, const MarketRules& rules, Finder finder,
+                  std::span<std::uint64_t> cohort_liquidations)
+        : population_(population),
+          rules_(rules),
+          finder_(std::move(finder)),
+          cohort_liquidations_(cohort_liquidations) {
+        ledger_.trader_collateral = population.total_collateral;
+        ledger_.insurance_fund = rules.venue.insurance_fund;
+        initial_total_ = ledger_.total();
+        fund_min_ = ledger_.insurance_fund;
+        open_size_ = population.total_size_long + population.total_size_short;
+    }
+
+    // One step, at exogenous log price x_exo (relative to the initial price).
+    // `events` receives this step's liquidations when not null.
+    void step(std::uint32_t step, double x_exo, std::uint64_t path,
+              std::vector<LiquidationEvent>* events) {
+        impact_ *= rules_.impact_decay;
+        std::uint32_t round = 0;
+        for (; round < rules_.max_rounds; ++round) {
+            const double x = x_exo + impact_;
+            crossing_longs_.clear();
+            crossing_shorts_.clear();
+            finder_.collect_longs(population_.longs, x, crossing_longs_);
+            finder_.collect_shorts(population_.shorts, x, crossing_shorts_);
+            if (crossing_longs_.empty() && crossing_shorts_.empty()) {
+                break;
+            }
+            double sold = 0.0;
+            for (std::uint32_t i : crossing_longs_) {
+                sold += population_.longs.size[i];
+            }
+            double bought = 0.0;
+            for (std::uint32_t i : crossing_shorts_) {
+                bought += population_.shorts.size[i];
+            }
+            const ImpactMove move = apply_impact(rules_.impact, impact_, sold - bought);
+            const double fill = rules_.initial_price * std::exp(x) * move.fill_factor;
+            settle_all(population_.longs, crossing_longs_, fill, step, round, path, events);
+            settle_all(population_.shorts, crossing_shorts_, fill, step, round, path, events);
+            impact_ = move.after;
+            if (first_liquidation_step_ < 0) {
+                first_liquidation_step_ = step;
+            }
+        }
+        max_rounds_ = std::max(max_rounds_, round);
+        const double x = x_exo + impact_;
+        min_log_market_ = std::min(min_log_market_, x);
+        min_log_exogenous_ = std::min(min_log_exogenous_, x_exo);
+    }
+
+    double impact() const { return impact_; }
+    const Ledger& ledger() const { return ledger_; }
+    double initial_total() const { return initial_total_; }
+    double fund_min() const { return fund_min_; }
+    std::uint64_t liquidations() const { return liquidations_; }
+    double liquidated_notional() const { return liquidated_notional_; }
+    double penalties() const { return penalties_; }
+    double fund_paid() const { return fund_paid_; }
+    std::uint32_t max_rounds() const { return max_rounds_; }
+    std::int64_t first_liquidation_step() const { return first_liquidation_step_; }
+    double open_size() const { return open_size_; }  // long + short units still open
+    double min_log_market() const { return min_log_market_; }
+    double min_log_exogenous() const { return min_log_exogenous_; }
+
+  private:
+    void settle_all(const SideBook& book, const std::vector<std::uint32_t>& indices, double fill,
+                    std::uint32_t step, std::uint32_t round, std::uint64_t path,
+                    std::vector<LiquidationEvent>* events) {
+        const double s = sign(book.side);
+        for (std::uint32_t i : indices) {
+            const Settlement result =
+                settle(ledger_, s, book.size[i], book.entry[i], book.collateral[i], fill,
+                       rules_.venue.liquidation_penalty);
+            ++liquidations_;
+            ++cohort_liquidations_[book.cohort[i]];
+            liquidated_notional_ += book.size[i] * fill;
+            penalties_ += result.penalty;
+            fund_paid_ += result.fund_paid;
+            open_size_ -= book.size[i];
+            fund_min_ = std::min(fund_min_, ledger_.insurance_fund);
+            if (events != nullptr) {
+                events->push_back({path, step, round, book.account[i], book.cohort[i],
+                                   static_cast<std::int8_t>(book.side), book.size[i],
+                                   rules_.initial_price * std::exp(book.log_trigger[i]), fill,
+                                   result.penalty, result.shortfall});
+            }
+        }
+    }
+
+    const Population& population_;
+    const MarketRules& rules_;
+    Finder finder_;
+    std::span<std::uint64_t> cohort_liquidations_;  // per cohort, on this path
+    Ledger ledger_;
+    double initial_total_ = 0.0;
+    double impact_ = 0.0;  // log of the impact factor
+    double fund_min_ = 0.0;
+    std::uint64_t liquidations_ = 0;
+    double liquidated_notional_ = 0.0;
+    double penalties_ = 0.0;
+    double fund_paid_ = 0.0;
+    double open_size_ = 0.0;
+    std::uint32_t max_rounds_ = 0;
+    std::int64_t first_liquidation_step_ = -1;
+    double min_log_market_ = 0.0;
+    double min_log_exogenous_ = 0.0;
+    std::vector<std::uint32_t> crossing_longs_;
+    std::vector<std::uint32_t> crossing_shorts_;
+};
+
+}  // namespace cascade

@@ -1,0 +1,73 @@
+#pragma once
+// Double-entry accounting of one path. Every transfer moves an amount from one
+// balance to another, so the sum of the balances never changes: "nothing
+// created, nothing lost" is checked at the end of every path.
+//
+// Balances (quote currency):
+//   trader_collateral  margin locked in open positions
+//   trader_cash        what liquidated traders got back
+//   insurance_fund     the venue's fund
+//   counterparty       the rest of the market, which takes the other side of
+//                      every liquidation and settles the position's PnL
+//   uncovered_loss     <= 0: losses that neither the trader's margin nor the
+//                      fund covered (bad debt is its negative)
+
+#include <algorithm>
+#include <cmath>
+
+namespace cascade {
+
+struct Ledger {
+    double trader_collateral = 0.0;
+    double trader_cash = 0.0;
+    double insurance_fund = 0.0;
+    double counterparty = 0.0;
+    double uncovered_loss = 0.0;
+
+    double total() const {
+        return trader_collateral + trader_cash + insurance_fund + counterparty + uncovered_loss;
+    }
+    double bad_debt() const { return -uncovered_loss; }
+};
+
+// What one liquidation did to the books.
+struct Settlement {
+    double penalty = 0.0;    // paid to the fund from the trader's remaining margin
+    double shortfall = 0.0;  // equity below zero at the fill
+    double fund_paid = 0.0;  // part of the shortfall the fund covered
+};
+
+// Closes a position of `size` units (side sign s) opened at `entry` with
+// `collateral` at fill price `fill`:
+//   1. the collateral is released to the trader;
+//   2. the position's PnL s q (fill - entry) settles with the counterparty;
+//   3. a penalty of penalty_rate x q x fill goes from the trader to the fund,
+//      capped at what equity remains;
+//   4. negative equity (a fill beyond the bankruptcy price) is covered by the
+//      fund, and what the fund cannot cover is recorded as uncovered loss.
+inline Settlement settle(Ledger& ledger, double s, double size, double entry, double collateral,
+                         double fill, double penalty_rate) {
+    Settlement result;
+    ledger.trader_collateral -= collateral;
+    ledger.trader_cash += collateral;
+    const double pnl = s * size * (fill - entry);
+    ledger.counterparty -= pnl;
+    ledger.trader_cash += pnl;
+    const double equity = collateral + pnl;
+    if (equity >= 0.0) {
+        result.penalty = std::min(penalty_rate * size * fill, equity);
+        ledger.trader_cash -= result.penalty;
+        ledger.insurance_fund += result.penalty;
+    } else {
+        result.shortfall = -equity;
+        result.fund_paid = std::min(result.shortfall, std::max(ledger.insurance_fund, 0.0));
+        ledger.insurance_fund -= result.fund_paid;
+        ledger.trader_cash += result.fund_paid;
+        const double uncovered = result.shortfall - result.fund_paid;
+        ledger.uncovered_loss -= uncovered;
+        ledger.trader_cash += uncovered;
+    }
+    return result;
+}
+
+}  // namespace cascade

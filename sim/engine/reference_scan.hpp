@@ -1,0 +1,51 @@
+#pragma once
+// The reference engine's way of finding accounts to liquidate: every round,
+// test every open account's equity against its maintenance requirement at the
+// market price, straight from the definition. O(N) per round: slow and
+// obviously correct, for differential tests against CursorFinder and as
+// `--engine reference`.
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "models/population/population.hpp"
+#include "models/venue/venue.hpp"
+
+namespace cascade {
+
+class ScanFinder {
+  public:
+    ScanFinder(const Population& population, double maintenance_margin, double initial_price)
+        : open_long_(population.longs.count(), 1),
+          open_short_(population.shorts.count(), 1),
+          maintenance_margin_(maintenance_margin),
+          initial_price_(initial_price) {}
+
+    void collect_longs(const SideBook& book, double x, std::vector<std::uint32_t>& out) {
+        collect(book, x, open_long_, out);
+    }
+    void collect_shorts(const SideBook& book, double x, std::vector<std::uint32_t>& out) {
+        collect(book, x, open_short_, out);
+    }
+
+  private:
+    void collect(const SideBook& book, double x, std::vector<char>& open,
+                 std::vector<std::uint32_t>& out) {
+        const double price = initial_price_ * std::exp(x);
+        for (std::size_t i = 0; i < book.count(); ++i) {
+            if (open[i] && below_maintenance(book.side, book.size[i], book.entry[i],
+                                             book.collateral[i], maintenance_margin_, price)) {
+                open[i] = 0;
+                out.push_back(static_cast<std::uint32_t>(i));
+            }
+        }
+    }
+
+    std::vector<char> open_long_;
+    std::vector<char> open_short_;
+    double maintenance_margin_;
+    double initial_price_;
+};
+
+}  // namespace cascade

@@ -1,0 +1,19 @@
+#pragma once
+// Readers of the scenario's venue and population sections (scenario.cpp reads
+// the rest). Internal to the scenario parser.
+
+#include <filesystem>
+
+#include "models/population/population.hpp"
+#include "models/venue/venue.hpp"
+#include "sim/scenario/json_reader.hpp"
+
+namespace cascade {
+
+VenueConfig read_venue(ObjectReader& r);
+
+// `base` is the folder relative file names (the positions CSV) are resolved against.
+PopulationConfig read_population(ObjectReader& r, const VenueConfig& venue,
+                                 const std::filesystem::path& base);
+
+}  // namespace cascade
