@@ -79,7 +79,7 @@ Metric exceedance_probability(DatasetInfo info, std::span<const double> values, 
     const double p = static_cast<double>(successes) / nd;
     m.value = p;
     m.standard_error = std::sqrt(p * (1.0 - p) / nd);
-    const double z2 = kZ95;
+    const double z2 = kZ95 * kZ95;
     const double denominator = 1.0 + z2 / nd;
     const double centre = (p + z2 / (2.0 * nd)) / denominator;
     const double half = kZ95 / denominator * std::sqrt(p * (1.0 - p) / nd + z2 / (4.0 * nd * nd));

@@ -41,6 +41,16 @@ struct MarketRules {
 // liquidated on this path; the next candidate is one comparison away.
 class CursorFinder {
   public:
+    // True when no account can cross at log price x: the common case, decided
+    // by two comparisons against the next account on each side.
+    bool quiet(const Population& population, double x) const {
+        const bool longs_safe = next_long_ == population.longs.count() ||
+                                !(x < population.longs.log_trigger[next_long_]);
+        const bool shorts_safe = next_short_ == population.shorts.count() ||
+                                 !(x > population.shorts.log_trigger[next_short_]);
+        return longs_safe && shorts_safe;
+    }
+
     // Appends the book indices of accounts whose liquidation price the market
     // (log price x relative to the initial price) has crossed.
     void collect_longs(const SideBook& book, double x, std::vector<std::uint32_t>& out) {
@@ -80,6 +90,10 @@ class CascadeEngine {
     void step(std::uint32_t step, double x_exo, std::uint64_t path,
               std::vector<LiquidationEvent>* events) {
         impact_ *= rules_.impact_decay;
+        if (finder_.quiet(population_, x_exo + impact_)) [[likely]] {
+            track_lows(x_exo);
+            return;
+        }
         std::uint32_t round = 0;
         for (; round < rules_.max_rounds; ++round) {
             const double x = x_exo + impact_;
@@ -108,9 +122,7 @@ class CascadeEngine {
             }
         }
         max_rounds_ = std::max(max_rounds_, round);
-        const double x = x_exo + impact_;
-        min_log_market_ = std::min(min_log_market_, x);
-        min_log_exogenous_ = std::min(min_log_exogenous_, x_exo);
+        track_lows(x_exo);
     }
 
     double impact() const { return impact_; }
@@ -128,6 +140,11 @@ class CascadeEngine {
     double min_log_exogenous() const { return min_log_exogenous_; }
 
   private:
+    void track_lows(double x_exo) {
+        min_log_market_ = std::min(min_log_market_, x_exo + impact_);
+        min_log_exogenous_ = std::min(min_log_exogenous_, x_exo);
+    }
+
     void settle_all(const SideBook& book, const std::vector<std::uint32_t>& indices, double fill,
                     std::uint32_t step, std::uint32_t round, std::uint64_t path,
                     std::vector<LiquidationEvent>* events) {

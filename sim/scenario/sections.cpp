@@ -37,7 +37,10 @@ CohortConfig read_cohort(ObjectReader& r, const VenueConfig& venue, OverLeverage
     c.side = r.choice("side", kSides) == "short" ? Side::short_side : Side::long_side;
     c.accounts = r.integer("accounts", 0, kMaxAccountsPerCohort);
     // Leverage is entry notional over collateral: at least 1.
-    if (auto leverage = read_distribution(r, "leverage", {1.0, false})) {
+    if (auto leverage =
+            read_distribution(r, "leverage",
+                              {1.0, false, std::numeric_limits<double>::infinity(),
+                               "leverage is entry notional over collateral, so at least 1"})) {
         c.leverage = *leverage;
         const double highest = upper_bound(c.leverage);
         if (over_leverage == OverLeverage::error && highest > venue.max_leverage() * (1 + 1e-12)) {
@@ -49,11 +52,16 @@ CohortConfig read_cohort(ObjectReader& r, const VenueConfig& venue, OverLeverage
                             highest, venue.max_leverage()));
         }
     }
-    if (auto notional = read_distribution(r, "notional", {0.0, true})) {
+    if (auto notional = read_distribution(r, "notional",
+                                          {0.0, true, std::numeric_limits<double>::infinity(),
+                                           "a position notional is positive"})) {
         c.notional = *notional;
     }
     if (r.has("entry_price")) {
-        if (auto entry = read_distribution(r, "entry_price", {0.0, true})) {
+        if (auto entry = read_distribution(
+                r, "entry_price",
+                {0.0, true, std::numeric_limits<double>::infinity(),
+                 "the entry price is a positive multiple of the initial price"})) {
             c.entry_price = *entry;
         }
     } else {

@@ -258,3 +258,92 @@ TEST_CASE("--set overrides go through the same validation and name themselves") 
 }
 
 }  // namespace cascade
+
+namespace cascade {
+namespace {
+
+nlohmann::json with_population() {
+    auto doc = test::base_scenario();
+    doc["venue"] = {{"initial_margin", 0.02}, {"maintenance_margin", 0.01}};
+    doc["population"]["cohorts"] = nlohmann::json::array(
+        {{{"name", "a"},
+          {"side", "long"},
+          {"accounts", 10},
+          {"leverage", {{"distribution", "uniform"}, {"min", 1}, {"max", 20}}},
+          {"notional", 1000}}});
+    return doc;
+}
+
+std::string problems(const nlohmann::json& doc) {
+    try {
+        test::scenario_from(doc);
+    } catch (const InputError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("venue and population: required together, margins ordered, leverage within the maximum") {
+    auto doc = with_population();
+    CHECK(problems(doc).empty());
+    const Scenario s = test::scenario_from(doc);
+    CHECK(s.population.cohorts.size() == 1);
+    CHECK(std::get<FixedDistribution>(s.population.cohorts[0].entry_price).value == 1.0);
+
+    doc.erase("venue");
+    CHECK(problems(doc).find("test.json: /venue: required field is missing: a population needs") !=
+          std::string::npos);
+
+    doc = with_population();
+    doc["venue"]["maintenance_margin"] = 0.03;
+    CHECK(problems(doc).find("/venue/maintenance_margin: must be below initial_margin (0.02)") !=
+          std::string::npos);
+
+    doc = with_population();
+    doc["population"]["cohorts"][0]["leverage"] = {
+        {"distribution", "lognormal"}, {"median", 10}, {"sigma", 0.5}};
+    CHECK(problems(doc).find("/population/cohorts/0/leverage: can reach leverage inf, above the "
+                             "venue maximum 50") != std::string::npos);
+    doc["population"]["over_leverage"] = "clip";
+    CHECK(problems(doc).empty());
+
+    doc = with_population();
+    doc["population"]["cohorts"].push_back(doc["population"]["cohorts"][0]);
+    CHECK(problems(doc).find("/population/cohorts/1/name: \"a\" names two cohorts") !=
+          std::string::npos);
+
+    doc = with_population();
+    doc["population"]["cohorts"][0]["side"] = "lnog";
+    CHECK(
+        problems(doc).find("/population/cohorts/0/side: expected one of \"long\" or \"short\", got "
+                           "\"lnog\" (did you mean \"long\"?)") != std::string::npos);
+}
+
+TEST_CASE("impact: exactly one way to state its size; depth converts to log impact per notional") {
+    auto doc = test::base_scenario();
+    doc["market"]["impact"] = {{"model", "linear"}, {"depth_1pct", 1e6}, {"per_notional", 1e-6}};
+    CHECK(problems(doc).find("/market/impact: give the impact's size as exactly one of") !=
+          std::string::npos);
+    doc["market"]["impact"] = {{"model", "linear"}, {"depth_2pct", 1e6}, {"half_life", "10min"}};
+    const Scenario s = test::scenario_from(doc);
+    // Selling 1e6 of notional at the initial price (100) moves the price by 2 %.
+    CHECK(s.market.impact.kappa * 1e6 / 100.0 == doctest::Approx(-std::log(0.98)).epsilon(1e-14));
+    CHECK(s.market.impact.half_life_seconds == 600.0);
+    CHECK(s.market.impact.floor == 0.01);
+    doc["market"].erase("impact");
+    const auto resolved = nlohmann::json::parse(test::scenario_from(doc).resolved_json);
+    CHECK(resolved["market"]["impact"]["model"] == "none");
+}
+
+TEST_CASE("output series: names checked, repeats refused") {
+    auto doc = test::base_scenario();
+    doc["output"]["series"] = {"price", "insurance_fnd"};
+    CHECK(problems(doc).find("/output/series/1: expected one of") != std::string::npos);
+    CHECK(problems(doc).find("(did you mean \"insurance_fund\"?)") != std::string::npos);
+    doc["output"]["series"] = {"price", "price"};
+    CHECK(problems(doc).find("/output/series/1: \"price\" is listed twice") != std::string::npos);
+}
+
+}  // namespace cascade

@@ -1,0 +1,136 @@
+// Building the population: sorted books, liquidation prices that agree with
+// the equity test, determinism, cohort independence, exclusion and clipping.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "models/population/population.hpp"
+#include "sim/errors.hpp"
+#include "support/support.hpp"
+
+namespace cascade {
+namespace {
+
+const VenueConfig kVenue{0.02, 0.01, 0.005, 1e6};
+
+CohortConfig cohort(const std::string& name, Side side, std::uint64_t accounts) {
+    return {name,
+            side,
+            accounts,
+            LognormalDistribution{10.0, 0.5, 1.0, 50.0},
+            ParetoDistribution{100.0, 1.5, 1e6},
+            UniformDistribution{0.95, 1.05}};
+}
+
+PopulationConfig two_sided(std::uint64_t longs = 3000, std::uint64_t shorts = 2000) {
+    PopulationConfig c;
+    c.cohorts = {cohort("longs", Side::long_side, longs),
+                 cohort("shorts", Side::short_side, shorts)};
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("books are sorted in the order a moving price reaches them, ties by account") {
+    const Population p = build_population(two_sided(), kVenue, 2000.0, 1);
+    CHECK(p.longs.count() + p.cohorts[0].excluded == 3000);
+    CHECK(p.shorts.count() + p.cohorts[1].excluded == 2000);
+    for (std::size_t i = 1; i < p.longs.count(); ++i) {
+        CHECK(p.longs.log_trigger[i - 1] >= p.longs.log_trigger[i]);
+    }
+    for (std::size_t i = 1; i < p.shorts.count(); ++i) {
+        CHECK(p.shorts.log_trigger[i - 1] <= p.shorts.log_trigger[i]);
+    }
+}
+
+TEST_CASE("a liquidation price is where equity meets maintenance") {
+    const Population p = build_population(two_sided(), kVenue, 2000.0, 2);
+    for (const SideBook* book : {&p.longs, &p.shorts}) {
+        for (std::size_t i = 0; i < book->count(); i += 7) {
+            const double trigger = 2000.0 * std::exp(book->log_trigger[i]);
+            const double outward = book->side == Side::long_side ? 1.0 - 1e-9 : 1.0 + 1e-9;
+            const double inward = book->side == Side::long_side ? 1.0 + 1e-9 : 1.0 - 1e-9;
+            const auto below = [&](double price) {
+                return below_maintenance(book->side, book->size[i], book->entry[i],
+                                         book->collateral[i], kVenue.maintenance_margin, price);
+            };
+            CHECK(below(trigger * outward));
+            CHECK(!below(trigger * inward));
+            // And nobody starts below maintenance.
+            CHECK(!below(2000.0));
+        }
+    }
+}
+
+TEST_CASE("the population is a function of the seed, and cohorts do not disturb each other") {
+    const Population a = build_population(two_sided(), kVenue, 2000.0, 5);
+    const Population b = build_population(two_sided(), kVenue, 2000.0, 5);
+    CHECK(a.longs.size == b.longs.size);
+    CHECK(a.longs.account == b.longs.account);
+    CHECK(a.shorts.collateral == b.shorts.collateral);
+    const Population c = build_population(two_sided(), kVenue, 2000.0, 6);
+    CHECK(a.longs.size != c.longs.size);
+
+    // A third cohort appended: the first two keep exactly their accounts.
+    PopulationConfig three = two_sided();
+    three.cohorts.push_back(cohort("more", Side::long_side, 500));
+    const Population d = build_population(three, kVenue, 2000.0, 5);
+    std::vector<double> first_a, first_d;
+    for (std::size_t i = 0; i < a.longs.count(); ++i) {
+        first_a.push_back(a.longs.size[i]);
+    }
+    for (std::size_t i = 0; i < d.longs.count(); ++i) {
+        if (d.longs.cohort[i] == 0) {
+            first_d.push_back(d.longs.size[i]);
+        }
+    }
+    CHECK(first_a == first_d);
+}
+
+TEST_CASE("accounts already below maintenance at the initial price are excluded and counted") {
+    PopulationConfig c;
+    // 40x longs entered up to 10 % above the start: those above ~2.5 % are under water.
+    c.cohorts = {{"late-longs", Side::long_side, 1000, FixedDistribution{40.0},
+                  FixedDistribution{1000.0}, UniformDistribution{1.0, 1.1}}};
+    const Population p = build_population(c, kVenue, 100.0, 3);
+    CHECK(p.cohorts[0].excluded > 600);
+    CHECK(p.cohorts[0].excluded + p.longs.count() == 1000);
+    CHECK(p.cohorts[0].accounts == p.longs.count());
+}
+
+TEST_CASE("a positions CSV mixes with synthetic cohorts; over-leverage is an error or clipped") {
+    test::TempDir dir;
+    const auto csv = dir.write("book.csv",
+                               "account,side,size,entry_price,collateral,cohort\n"
+                               "0xa,long,2,100,20,desk\n"
+                               "0xb,short,1,100,10,desk\n"
+                               "0xc,long,10,100,5,degen\n");  // leverage 200 > 50
+    PopulationConfig c;
+    c.cohorts = {cohort("synthetic", Side::long_side, 10)};
+    c.positions_csv = csv;
+    try {
+        build_population(c, kVenue, 100.0, 1);
+        FAIL("expected an over-leverage error");
+    } catch (const InputError& e) {
+        CHECK(std::string(e.what()).find("account \"0xc\" with leverage 200 exceeds the venue "
+                                         "maximum 50") != std::string::npos);
+    }
+    c.over_leverage = OverLeverage::clip;
+    const Population p = build_population(c, kVenue, 100.0, 1);
+    // Cohorts: the synthetic one, then CSV cohorts by (name, side) in order of appearance.
+    REQUIRE(p.cohorts.size() == 4);
+    CHECK(p.cohorts[1].name == "desk");
+    CHECK(p.cohorts[2].name == "desk");
+    CHECK(p.cohorts[2].side == Side::short_side);
+    CHECK(p.cohorts[3].clipped == 1);
+    CHECK(p.first_imported == 10);
+    CHECK(p.imported_labels == std::vector<std::string>{"0xa", "0xb", "0xc"});
+    // The clipped account now posts 1/50 of its notional.
+    const auto at = std::find(p.longs.account.begin(), p.longs.account.end(), 12);
+    REQUIRE(at != p.longs.account.end());
+    CHECK(p.longs.collateral[at - p.longs.account.begin()] == doctest::Approx(1000.0 / 50.0));
+}
+
+}  // namespace cascade
