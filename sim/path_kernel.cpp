@@ -54,7 +54,7 @@ void PathKernel::simulate(std::uint64_t path, const PathTrace& trace, PathOutcom
                           std::span<std::uint64_t> cohort_liquidations,
                           std::vector<LiquidationEvent>* events) const {
     if (engine_ == EngineKind::cursor) {
-        CascadeEngine<CursorFinder> engine(population_, rules_, CursorFinder{},
+        CascadeEngine<CursorFinder> engine(population_, rules_, CursorFinder(population_),
                                            cohort_liquidations);
         run(path, trace, outcome, engine, events);
     } else {
@@ -70,12 +70,19 @@ template <class Finder>
 void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& outcome,
                      CascadeEngine<Finder>& engine, std::vector<LiquidationEvent>* events) const {
     PathRandom random = path_random(normal_, seed_, path);
+    // The rows never alias the engine's state: saying so lets the compiler keep
+    // that state in registers across the stores.
+    double* __restrict log_exogenous = trace.log_exogenous.data();
+    double* __restrict log_market = trace.log_market.data();
+    double* __restrict liquidated = trace.liquidated_notional.data();
+    double* __restrict fund = trace.insurance_fund.data();
+    double* __restrict open = trace.open_interest.data();
     const auto record = [&](std::size_t k, double x_exo) {
-        trace.log_exogenous[k] = x_exo;
-        trace.log_market[k] = x_exo + engine.impact();
-        trace.liquidated_notional[k] = engine.liquidated_notional();
-        trace.insurance_fund[k] = engine.ledger().insurance_fund;
-        trace.open_interest[k] = engine.open_size();
+        log_exogenous[k] = x_exo;
+        log_market[k] = x_exo + engine.impact();
+        liquidated[k] = engine.liquidated_notional();
+        fund[k] = engine.ledger().insurance_fund;
+        open[k] = engine.open_size();
     };
     // The exogenous path and the engine advance together, one step at a time:
     // one dispatch per path, none per step.

@@ -41,32 +41,45 @@ struct MarketRules {
 // liquidated on this path; the next candidate is one comparison away.
 class CursorFinder {
   public:
-    // True when no account can cross at log price x: the common case, decided
-    // by two comparisons against the next account on each side.
-    bool quiet(const Population& population, double x) const {
-        const bool longs_safe = next_long_ == population.longs.count() ||
-                                !(x < population.longs.log_trigger[next_long_]);
-        const bool shorts_safe = next_short_ == population.shorts.count() ||
-                                 !(x > population.shorts.log_trigger[next_short_]);
-        return longs_safe && shorts_safe;
+    explicit CursorFinder(const Population& population)
+        : longs_(population.longs), shorts_(population.shorts) {
+        refresh();
     }
+
+    // True when no account can cross at log price x: the common case, two
+    // comparisons against the next account's liquidation price on each side
+    // (cached, -inf / +inf once a side is exhausted).
+    bool quiet(double x) const { return !(x < next_long_trigger_) && !(x > next_short_trigger_); }
 
     // Appends the book indices of accounts whose liquidation price the market
     // (log price x relative to the initial price) has crossed.
-    void collect_longs(const SideBook& book, double x, std::vector<std::uint32_t>& out) {
-        while (next_long_ < book.count() && x < book.log_trigger[next_long_]) {
+    void collect_longs(double x, std::vector<std::uint32_t>& out) {
+        while (next_long_ < longs_.count() && x < longs_.log_trigger[next_long_]) {
             out.push_back(static_cast<std::uint32_t>(next_long_++));
         }
+        refresh();
     }
-    void collect_shorts(const SideBook& book, double x, std::vector<std::uint32_t>& out) {
-        while (next_short_ < book.count() && x > book.log_trigger[next_short_]) {
+    void collect_shorts(double x, std::vector<std::uint32_t>& out) {
+        while (next_short_ < shorts_.count() && x > shorts_.log_trigger[next_short_]) {
             out.push_back(static_cast<std::uint32_t>(next_short_++));
         }
+        refresh();
     }
 
   private:
+    void refresh() {
+        constexpr double kInf = std::numeric_limits<double>::infinity();
+        next_long_trigger_ = next_long_ < longs_.count() ? longs_.log_trigger[next_long_] : -kInf;
+        next_short_trigger_ =
+            next_short_ < shorts_.count() ? shorts_.log_trigger[next_short_] : kInf;
+    }
+
+    const SideBook& longs_;
+    const SideBook& shorts_;
     std::size_t next_long_ = 0;
     std::size_t next_short_ = 0;
+    double next_long_trigger_ = 0.0;
+    double next_short_trigger_ = 0.0;
 };
 
 template <class Finder>
@@ -86,21 +99,42 @@ class CascadeEngine {
     }
 
     // One step, at exogenous log price x_exo (relative to the initial price).
-    // `events` receives this step's liquidations when not null.
+    // `events` receives this step's liquidations when not null. Small enough to
+    // inline into the path loop; the rounds, rare, live out of line.
     void step(std::uint32_t step, double x_exo, std::uint64_t path,
               std::vector<LiquidationEvent>* events) {
         impact_ *= rules_.impact_decay;
-        if (finder_.quiet(population_, x_exo + impact_)) [[likely]] {
-            track_lows(x_exo);
-            return;
+        if (!finder_.quiet(x_exo + impact_)) [[unlikely]] {
+            run_rounds(step, x_exo, path, events);
         }
+        min_log_market_ = std::min(min_log_market_, x_exo + impact_);
+        min_log_exogenous_ = std::min(min_log_exogenous_, x_exo);
+    }
+
+    double impact() const { return impact_; }
+    const Ledger& ledger() const { return ledger_; }
+    double initial_total() const { return initial_total_; }
+    double fund_min() const { return fund_min_; }
+    std::uint64_t liquidations() const { return liquidations_; }
+    double liquidated_notional() const { return liquidated_notional_; }
+    double penalties() const { return penalties_; }
+    double fund_paid() const { return fund_paid_; }
+    std::uint32_t max_rounds() const { return max_rounds_; }
+    std::int64_t first_liquidation_step() const { return first_liquidation_step_; }
+    double open_size() const { return open_size_; }  // long + short units still open
+    double min_log_market() const { return min_log_market_; }
+    double min_log_exogenous() const { return min_log_exogenous_; }
+
+  private:
+    [[gnu::noinline]] void run_rounds(std::uint32_t step, double x_exo, std::uint64_t path,
+                                      std::vector<LiquidationEvent>* events) {
         std::uint32_t round = 0;
         for (; round < rules_.max_rounds; ++round) {
             const double x = x_exo + impact_;
             crossing_longs_.clear();
             crossing_shorts_.clear();
-            finder_.collect_longs(population_.longs, x, crossing_longs_);
-            finder_.collect_shorts(population_.shorts, x, crossing_shorts_);
+            finder_.collect_longs(x, crossing_longs_);
+            finder_.collect_shorts(x, crossing_shorts_);
             if (crossing_longs_.empty() && crossing_shorts_.empty()) {
                 break;
             }
@@ -122,27 +156,6 @@ class CascadeEngine {
             }
         }
         max_rounds_ = std::max(max_rounds_, round);
-        track_lows(x_exo);
-    }
-
-    double impact() const { return impact_; }
-    const Ledger& ledger() const { return ledger_; }
-    double initial_total() const { return initial_total_; }
-    double fund_min() const { return fund_min_; }
-    std::uint64_t liquidations() const { return liquidations_; }
-    double liquidated_notional() const { return liquidated_notional_; }
-    double penalties() const { return penalties_; }
-    double fund_paid() const { return fund_paid_; }
-    std::uint32_t max_rounds() const { return max_rounds_; }
-    std::int64_t first_liquidation_step() const { return first_liquidation_step_; }
-    double open_size() const { return open_size_; }  // long + short units still open
-    double min_log_market() const { return min_log_market_; }
-    double min_log_exogenous() const { return min_log_exogenous_; }
-
-  private:
-    void track_lows(double x_exo) {
-        min_log_market_ = std::min(min_log_market_, x_exo + impact_);
-        min_log_exogenous_ = std::min(min_log_exogenous_, x_exo);
     }
 
     void settle_all(const SideBook& book, const std::vector<std::uint32_t>& indices, double fill,

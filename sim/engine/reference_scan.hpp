@@ -17,19 +17,21 @@ namespace cascade {
 class ScanFinder {
   public:
     ScanFinder(const Population& population, double maintenance_margin, double initial_price)
-        : open_long_(population.longs.count(), 1),
+        : longs_(population.longs),
+          shorts_(population.shorts),
+          open_long_(population.longs.count(), 1),
           open_short_(population.shorts.count(), 1),
           maintenance_margin_(maintenance_margin),
           initial_price_(initial_price) {}
 
     // Never assumes: the reference tests every account every round.
-    bool quiet(const Population&, double) const { return false; }
+    bool quiet(double) const { return false; }
 
-    void collect_longs(const SideBook& book, double x, std::vector<std::uint32_t>& out) {
-        collect(book, x, open_long_, out);
+    void collect_longs(double x, std::vector<std::uint32_t>& out) {
+        collect(longs_, x, open_long_, out);
     }
-    void collect_shorts(const SideBook& book, double x, std::vector<std::uint32_t>& out) {
-        collect(book, x, open_short_, out);
+    void collect_shorts(double x, std::vector<std::uint32_t>& out) {
+        collect(shorts_, x, open_short_, out);
     }
 
   private:
@@ -45,6 +47,8 @@ class ScanFinder {
         }
     }
 
+    const SideBook& longs_;
+    const SideBook& shorts_;
     std::vector<char> open_long_;
     std::vector<char> open_short_;
     double maintenance_margin_;
