@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/harness.hpp"
 #include "sim/path_kernel.hpp"
 #include "sim/scenario/scenario.hpp"
 
@@ -25,15 +26,7 @@ constexpr std::uint32_t kSteps = 1440;
 
 template <class Work>
 double median_seconds(Work work) {
-    std::vector<double> seconds;
-    for (int i = 0; i < kRepetitions; ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        work();
-        seconds.push_back(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    std::nth_element(seconds.begin(), seconds.begin() + kRepetitions / 2, seconds.end());
-    return seconds[kRepetitions / 2];
+    return cascade::bench::median_seconds(kRepetitions, work);
 }
 
 // One day of one-minute steps. "crash": an 8 % fall over an hour, which

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/harness.hpp"
 #include "sim/path_kernel.hpp"
 #include "sim/random/streams.hpp"
 #include "sim/run.hpp"
@@ -25,15 +26,7 @@ constexpr int kRepetitions = 7;
 
 template <class Work>
 double median_seconds(Work work) {
-    std::vector<double> seconds;
-    for (int i = 0; i < kRepetitions; ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        work();
-        seconds.push_back(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    std::nth_element(seconds.begin(), seconds.begin() + kRepetitions / 2, seconds.end());
-    return seconds[kRepetitions / 2];
+    return cascade::bench::median_seconds(kRepetitions, work);
 }
 
 cascade::Scenario scenario(const nlohmann::json& price_model, std::uint64_t paths,
@@ -108,10 +101,6 @@ int main(int argc, char** argv) {
     // The whole driver, Merton model, 1 vs 2 threads: the simulation phase
     // (paths, per-path summaries, moments) and the reduction (quantile bands).
     const std::uint64_t run_paths = 8 * paths;
-    const auto median = [](std::vector<double> v) {
-        std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-        return v[v.size() / 2];
-    };
     double simulate[2] = {};
     double reduce[2] = {};
     double total[2] = {};
@@ -124,8 +113,8 @@ int main(int argc, char** argv) {
             sim_seconds.push_back(results.run.simulation_seconds);
             reduce_seconds.push_back(results.run.reduction_seconds);
         });
-        simulate[threads - 1] = median(sim_seconds);
-        reduce[threads - 1] = median(reduce_seconds);
+        simulate[threads - 1] = cascade::bench::median(sim_seconds);
+        reduce[threads - 1] = cascade::bench::median(reduce_seconds);
     }
     std::printf("\nrun driver, merton, %llu paths x %u steps (median of %d)\n",
                 static_cast<unsigned long long>(run_paths), steps, kRepetitions);

@@ -185,8 +185,14 @@ std::uint64_t estimate_run_memory(const Scenario& scenario) {
     const std::uint64_t points = scenario.simulation.grid.steps + 1ULL;
     const std::uint64_t paths = scenario.simulation.paths;
     // Exact quantile bands hold every recorded series at every point of every path.
-    return paths * points * scenario.output.series.size() * sizeof(double) +
-           paths * column_count * sizeof(double);
+    std::uint64_t bytes = paths * points * scenario.output.series.size() * sizeof(double) +
+                          paths * column_count * sizeof(double);
+    // Building the population peaks at about 150 bytes an account (draws, sort
+    // keys and the books); CSV rows are not counted here.
+    for (const CohortConfig& cohort : scenario.population.cohorts) {
+        bytes += cohort.accounts * 150;
+    }
+    return bytes;
 }
 
 Results run_simulation(const Scenario& scenario, const RunOptions& options) {
@@ -194,10 +200,11 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     if (memory > kMemoryLimitBytes) {
         throw InputError({Diagnostic{
             "", "",
-            fmt::format("this run would hold {:.1f} GiB in memory for exact quantile bands "
-                        "(paths x (steps + 1) x recorded series x 8 bytes); the limit is {} GiB. "
-                        "Use fewer /simulation/paths or /simulation/steps, or record fewer "
-                        "/output/series",
+            fmt::format("this run would hold {:.1f} GiB in memory, mostly for exact quantile "
+                        "bands (paths x (steps + 1) x recorded series x 8 bytes) and the "
+                        "population (about 150 bytes an account while it is built); the limit "
+                        "is {} GiB. Use fewer /simulation/paths or /simulation/steps, record "
+                        "fewer /output/series, or a smaller population",
                         static_cast<double>(memory) / (1ULL << 30), kMemoryLimitBytes >> 30)}});
     }
     const auto& sim = scenario.simulation;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -158,6 +159,13 @@ Population build_population(const PopulationConfig& config, const VenueConfig& v
         throw InputError(builder.problems);
     }
 
+    // Book positions are 32-bit in the engine's per-round lists.
+    if (builder.accounts.size() > std::numeric_limits<std::uint32_t>::max()) {
+        throw InputError({Diagnostic{"", "/population",
+                                     fmt::format("{} accounts; at most {} are supported",
+                                                 builder.accounts.size(),
+                                                 std::numeric_limits<std::uint32_t>::max())}});
+    }
     std::vector<Account> longs;
     std::vector<Account> shorts;
     for (const Account& a : builder.accounts) {
