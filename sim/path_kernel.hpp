@@ -49,7 +49,8 @@ struct PathOutcome {
     std::int64_t first_liquidation_step = -1;  // -1: none
     double min_log_market = 0.0;
     double min_log_exogenous = 0.0;
-    double ledger_imbalance = 0.0;  // |sum of balances - initial sum| / initial sum
+    // |sum of balances - initial sum| / max(initial sum, liquidated notional, 1)
+    double ledger_imbalance = 0.0;
 };
 
 enum class EngineKind { cursor, reference_scan };

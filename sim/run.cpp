@@ -68,7 +68,7 @@ const std::array<DatasetInfo, column_count>& column_infos() {
          "the initial price); 1 when the exogenous price never fell below it"},
         {"first_liquidation_time", "s", "time of the first liquidation; NaN when none"},
         {"ledger_imbalance", "1",
-         "|sum of all ledger balances - initial sum| / max(initial sum, liquidated notional)"},
+         "|sum of all ledger balances - initial sum| / max(initial sum, liquidated notional, 1)"},
     }};
     return infos;
 }

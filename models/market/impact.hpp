@@ -7,7 +7,8 @@
 // sold. The factor never falls below `floor` (an order book is never emptied
 // to zero). Between steps m decays towards 0 with the given half-life
 // (resilience: market makers refill the book). A block of q units fills at the
-// average price along its own impact.
+// average price over its units along its own impact (at the floor for the
+// units sold once the floor is reached).
 
 #include <cmath>
 #include <limits>
@@ -40,8 +41,12 @@ inline ImpactMove apply_impact(const ImpactConfig& impact, double m, double net_
         after = log_floor;
     }
     const double d = m - after;  // > 0 for a sale, < 0 for a purchase
-    // Mean of exp(m - s) for s uniform on [0, d], over exp(m): (1 - e^-d) / d.
-    const double fill = d == 0.0 ? 1.0 : -std::expm1(-d) / d;
+    // Average over the units: the first d / kappa of them walk the book from
+    // exp(m) down to exp(after), the rest (if the floor stopped the move) fill
+    // at the floor. Without a floor this is (1 - e^-d) / d.
+    const double walked = -std::expm1(-d) / impact.kappa;
+    const double at_floor = (net_sold - d / impact.kappa) * std::exp(-d);
+    const double fill = (walked + at_floor) / net_sold;
     return {after, fill};
 }
 

@@ -39,30 +39,31 @@ struct Builder {
         const std::uint64_t index = next_index++;
         CohortSummary& summary = cohorts[cohort];
         const double notional = size * entry;
+        bool clipped = false;
         if (notional > collateral * venue.max_leverage() * (1.0 + 1e-12)) {
-            if (over_leverage == OverLeverage::clip) {
-                collateral = notional / venue.max_leverage();
-                ++summary.clipped;
-            } else if (problems.size() < 20) {
-                const std::string who = label.empty()
-                                            ? fmt::format("cohort \"{}\": an account", summary.name)
-                                            : fmt::format("account \"{}\"", label);
-                problems.push_back(Diagnostic{
-                    "", "",
-                    fmt::format("{} with leverage {:.4g} exceeds the venue maximum {:.4g} "
-                                "(1 / initial_margin); lower the leverage, or set "
-                                "/population/over_leverage to \"clip\"",
-                                who, notional / collateral, venue.max_leverage())});
-                return;
-            } else {
+            if (over_leverage == OverLeverage::error) {
+                if (problems.size() < 20) {
+                    const std::string who =
+                        label.empty() ? fmt::format("cohort \"{}\": an account", summary.name)
+                                      : fmt::format("account \"{}\"", label);
+                    problems.push_back(Diagnostic{
+                        "", "",
+                        fmt::format("{} with leverage {:.4g} exceeds the venue maximum {:.4g} "
+                                    "(1 / initial_margin); lower the leverage, or set "
+                                    "/population/over_leverage to \"clip\"",
+                                    who, notional / collateral, venue.max_leverage())});
+                }
                 return;
             }
+            collateral = notional / venue.max_leverage();
+            clipped = true;
         }
         if (below_maintenance(side, size, entry, collateral, venue.maintenance_margin,
                               initial_price)) {
             ++summary.excluded;
             return;
         }
+        summary.clipped += clipped ? 1 : 0;
         accounts.push_back({side, size, entry, collateral, cohort, index});
         ++summary.accounts;
         summary.notional += notional;
@@ -161,10 +162,10 @@ Population build_population(const PopulationConfig& config, const VenueConfig& v
 
     // Book positions are 32-bit in the engine's per-round lists.
     if (builder.accounts.size() > std::numeric_limits<std::uint32_t>::max()) {
-        throw InputError({Diagnostic{"", "/population",
-                                     fmt::format("{} accounts; at most {} are supported",
-                                                 builder.accounts.size(),
-                                                 std::numeric_limits<std::uint32_t>::max())}});
+        throw InputError({Diagnostic{
+            "", "/population",
+            fmt::format("{} accounts; at most {} are supported", builder.accounts.size(),
+                        std::numeric_limits<std::uint32_t>::max())}});
     }
     std::vector<Account> longs;
     std::vector<Account> shorts;

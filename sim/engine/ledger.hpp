@@ -27,7 +27,7 @@ struct Ledger {
     double total() const {
         return trader_collateral + trader_cash + insurance_fund + counterparty + uncovered_loss;
     }
-    double bad_debt() const { return -uncovered_loss; }
+    double bad_debt() const { return 0.0 - uncovered_loss; }  // +0.0, not -0.0, when none
 };
 
 // What one liquidation did to the books.
