@@ -1016,9 +1016,10 @@ class ImportedPositions(unittest.TestCase):
         tail = [(as_str(c["name"]), int(c["side"]), int(c["accounts"]), int(c["excluded"]),
                  int(c["clipped"])) for c in cohorts[3:]]
         # By (name, side) in order of first appearance; the bust long is clipped
-        # to the maximum leverage and then still excluded.
+        # to the maximum leverage and then still excluded: it counts as excluded
+        # only (clipped counts accounts kept in the population).
         self.assertEqual(tail, [("whales", 1, 1, 0, 0), ("imported", -1, 1, 0, 1),
-                                ("imported", 1, 1, 1, 1)])
+                                ("imported", 1, 1, 1, 0)])
         whales = cohorts[3]
         np.testing.assert_allclose(whales["notional"], 12.5 * 2010.4, rtol=1e-12)
         self.assertEqual(whales["collateral"], 2500.0)
