@@ -34,20 +34,23 @@ struct Builder {
 
     // Adds one account unless it is already below maintenance at the initial
     // price (the venue would have liquidated it before the scenario starts).
+    // `where` locates an imported position ("positions.csv", "line 12"); empty
+    // for synthetic accounts.
     void add(Side side, double size, double entry, double collateral, std::uint32_t cohort,
-             std::string_view label = {}) {
+             const Diagnostic& where = {}) {
         const std::uint64_t index = next_index++;
         CohortSummary& summary = cohorts[cohort];
         const double notional = size * entry;
         bool clipped = false;
         if (notional > collateral * venue.max_leverage() * (1.0 + 1e-12)) {
             if (over_leverage == OverLeverage::error) {
-                if (problems.size() < 20) {
+                if (problems.size() < 50) {
                     const std::string who =
-                        label.empty() ? fmt::format("cohort \"{}\": an account", summary.name)
-                                      : fmt::format("account \"{}\"", label);
+                        where.message.empty()
+                            ? fmt::format("cohort \"{}\": an account", summary.name)
+                            : where.message;
                     problems.push_back(Diagnostic{
-                        "", "",
+                        where.source, where.location.empty() ? "/population" : where.location,
                         fmt::format("{} with leverage {:.4g} exceeds the venue maximum {:.4g} "
                                     "(1 / initial_margin); lower the leverage, or set "
                                     "/population/over_leverage to \"clip\"",
@@ -138,6 +141,7 @@ Population build_population(const PopulationConfig& config, const VenueConfig& v
     population.first_imported = builder.next_index;
     if (config.positions_csv) {
         const auto positions = read_positions_csv(*config.positions_csv);
+        const std::string csv = config.positions_csv->string();
         // Imported cohorts by (name, side), in order of first appearance.
         for (const ImportedPosition& p : positions) {
             auto it = std::find_if(
@@ -145,18 +149,28 @@ Population build_population(const PopulationConfig& config, const VenueConfig& v
                 builder.cohorts.end(),
                 [&](const CohortSummary& c) { return c.name == p.cohort && c.side == p.side; });
             if (it == builder.cohorts.end()) {
+                // One name, one kind of cohort: an imported cohort may not borrow a
+                // synthetic cohort's name.
+                for (const CohortConfig& synthetic : config.cohorts) {
+                    if (synthetic.name == p.cohort) {
+                        throw InputError({Diagnostic{
+                            csv, fmt::format("line {}", p.line),
+                            fmt::format("cohort \"{}\" is also the name of a cohort in "
+                                        "/population/cohorts; name imported cohorts apart",
+                                        p.cohort)}});
+                    }
+                }
                 builder.cohorts.push_back({p.cohort, p.side, 0, 0, 0, 0.0, 0.0});
                 it = builder.cohorts.end() - 1;
             }
             const auto cohort = static_cast<std::uint32_t>(it - builder.cohorts.begin());
-            builder.add(p.side, p.size, p.entry_price, p.collateral, cohort, p.account);
+            builder.add(p.side, p.size, p.entry_price, p.collateral, cohort,
+                        Diagnostic{csv, fmt::format("line {}", p.line),
+                                   fmt::format("account \"{}\"", p.account)});
             population.imported_labels.push_back(p.account);
         }
     }
     if (!builder.problems.empty()) {
-        for (Diagnostic& d : builder.problems) {
-            d.location = "/population";
-        }
         throw InputError(builder.problems);
     }
 

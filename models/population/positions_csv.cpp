@@ -409,6 +409,7 @@ std::vector<ImportedPosition> parse_positions_csv(std::string_view text,
             ok = false;
         };
         ImportedPosition p;
+        p.line = line_number;
 
         p.account = field(kAccount);
         if (p.account.empty()) {

@@ -43,6 +43,7 @@ struct ImportedPosition {
     double entry_price = 0.0;
     double collateral = 0.0;
     std::string cohort;
+    std::size_t line = 0;  // in the CSV file, for messages about this position
 };
 
 // Throws InputError listing every bad row ("FILE: line 12: size: expected a

@@ -205,20 +205,22 @@ double ObjectReader::number(std::string_view key, Range range, std::optional<dou
     if (value == nullptr) {
         if (!fallback) {
             missing(key);
-            return 0.0;
+            return std::numeric_limits<double>::quiet_NaN();
         }
         out_[std::string(key)] = *fallback;
         return *fallback;
     }
     if (!value->is_number()) {
         wrong_type(key, "a number", *value);
-        return fallback.value_or(0.0);
+        return fallback.value_or(std::numeric_limits<double>::quiet_NaN());
     }
     const double x = value->get<double>();
     if (!range.contains(x)) {
         diagnostics_.error(pointer_to(key), fmt::format("must be {}, got {}", range.describe(),
                                                         describe_json(*value)));
-        return fallback.value_or(x);
+        // NaN: cross-checks that compare with it stay silent instead of piling
+        // a second, misleading error on top of this one.
+        return fallback.value_or(std::numeric_limits<double>::quiet_NaN());
     }
     out_[std::string(key)] = *value;
     return x;

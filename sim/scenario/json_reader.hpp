@@ -93,8 +93,9 @@ class ObjectReader {
     Diagnostics& diagnostics() { return diagnostics_; }
 
     // Each getter marks `key` as known. With no default the key is required.
-    // On a problem it records a diagnostic and returns the default (or a
-    // neutral value) so reading can go on and find further problems.
+    // On a problem it records a diagnostic and returns the default, or for a
+    // required number NaN (so later cross-checks stay silent), so reading can
+    // go on and find further problems.
     double number(std::string_view key, Range range, std::optional<double> fallback = {});
     std::optional<double> optional_number(std::string_view key, Range range);
     std::optional<std::uint64_t> optional_integer(std::string_view key, std::uint64_t min,

@@ -382,8 +382,9 @@ Scenario parse_scenario(std::string_view text, const std::string& source,
         s.venue.initial_margin = 1.0;  // never used: no accounts
     }
     const std::filesystem::path base = std::filesystem::path(source).parent_path();
-    root.optional_object(
-        "population", [&](ObjectReader& r) { s.population = read_population(r, s.venue, base); });
+    root.optional_object("population", [&](ObjectReader& r) {
+        s.population = read_population(r, has_venue ? &s.venue : nullptr, base);
+    });
     root.object("output", [&](ObjectReader& r) { s.output = read_output(r); });
     root.finish();
 

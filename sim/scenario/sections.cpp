@@ -31,9 +31,12 @@ double upper_bound(const Distribution& distribution) {
 constexpr std::array<std::string_view, 2> kSides = {"long", "short"};
 constexpr std::uint64_t kMaxAccountsPerCohort = 100'000'000;
 
-CohortConfig read_cohort(ObjectReader& r, const VenueConfig& venue, OverLeverage over_leverage) {
+CohortConfig read_cohort(ObjectReader& r, const VenueConfig* venue, OverLeverage over_leverage) {
     CohortConfig c;
     c.name = r.string("name");
+    if (r.has("name") && c.name.empty()) {
+        r.diagnostics().error(r.pointer_to("name"), "must not be empty");
+    }
     c.side = r.choice("side", kSides) == "short" ? Side::short_side : Side::long_side;
     c.accounts = r.integer("accounts", 0, kMaxAccountsPerCohort);
     // Leverage is entry notional over collateral: at least 1.
@@ -43,13 +46,14 @@ CohortConfig read_cohort(ObjectReader& r, const VenueConfig& venue, OverLeverage
                                "leverage is entry notional over collateral, so at least 1"})) {
         c.leverage = *leverage;
         const double highest = upper_bound(c.leverage);
-        if (over_leverage == OverLeverage::error && highest > venue.max_leverage() * (1 + 1e-12)) {
+        if (venue != nullptr && over_leverage == OverLeverage::error &&
+            highest > venue->max_leverage() * (1 + 1e-12)) {
             r.diagnostics().error(
                 r.pointer_to("leverage"),
                 fmt::format("can reach leverage {:g}, above the venue maximum {:g} "
                             "(1 / initial_margin); bound it, or set /population/over_leverage "
                             "to \"clip\"",
-                            highest, venue.max_leverage()));
+                            highest, venue->max_leverage()));
         }
     }
     if (auto notional = read_distribution(r, "notional",
@@ -90,7 +94,7 @@ VenueConfig read_venue(ObjectReader& r) {
     return v;
 }
 
-PopulationConfig read_population(ObjectReader& r, const VenueConfig& venue,
+PopulationConfig read_population(ObjectReader& r, const VenueConfig* venue,
                                  const std::filesystem::path& base) {
     PopulationConfig p;
     static constexpr std::array<std::string_view, 2> kOverLeverage = {"error", "clip"};
@@ -109,9 +113,15 @@ PopulationConfig read_population(ObjectReader& r, const VenueConfig& venue,
     });
     if (r.has("positions_csv")) {
         const std::string file = r.string("positions_csv");
-        if (!file.empty()) {
+        if (file.empty()) {
+            r.diagnostics().error(r.pointer_to("positions_csv"),
+                                  "must name a file; leave the key out for no import");
+        } else {
+            // Resolved against the scenario's folder, and recorded absolute so the
+            // scenario stored in a results file can be rerun from anywhere.
             const std::filesystem::path path(file);
-            p.positions_csv = path.is_absolute() ? path : base / path;
+            p.positions_csv = std::filesystem::absolute(path.is_absolute() ? path : base / path);
+            r.resolve("positions_csv", p.positions_csv->string());
         }
     } else {
         r.optional_number("positions_csv", Range::any());  // marks the key known

@@ -12,8 +12,10 @@ namespace cascade {
 
 VenueConfig read_venue(ObjectReader& r);
 
-// `base` is the folder relative file names (the positions CSV) are resolved against.
-PopulationConfig read_population(ObjectReader& r, const VenueConfig& venue,
+// `base` is the folder relative file names (the positions CSV) are resolved
+// against. `venue` is null when the scenario has none (an error reported
+// elsewhere): checks against its rules are then skipped.
+PopulationConfig read_population(ObjectReader& r, const VenueConfig* venue,
                                  const std::filesystem::path& base);
 
 }  // namespace cascade

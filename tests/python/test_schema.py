@@ -5,12 +5,15 @@
 - every shipped scenario, and its resolved form (`cascade validate` output),
   is valid under the schema;
 - schema and parser agree on unknown keys, on each numeric bound (open or
-  closed), on required keys, on the model/type discriminators and on the
+  closed), on required keys, on the model/type/distribution discriminators
+  (price models, shocks, impact models, cohort distributions) and on the
   duration syntax;
 - every key of a resolved scenario is declared by the schema, and every
   `default` in the schema is the value the parser fills in;
 - the checks only the parser can make (documented in the schema) are still
-  made by the parser.
+  made by the parser;
+- a positions CSV a shipped scenario names exists and imports (`cascade run`
+  on a few paths: `cascade validate` does not read it).
 
 Run from the repository root with Debian's Python (needs python3-jsonschema):
     /usr/bin/python3 tests/python/test_schema.py
@@ -197,22 +200,53 @@ def undocumented_defaults(given, resolved, schemas, pointer=""):
 
 BASE = {
     "name": "schema-test",
-    "simulation": {"paths": 100, "horizon": "1d", "step": "1h", "seed": 7},
+    "simulation": {"paths": 100, "horizon": "1d", "step": "1h", "seed": 7,
+                   "max_cascade_rounds": 50},
     "market": {"asset": "BTC", "initial_price": 100.0,
                "price_model": {"model": "merton", "drift": 0.0, "volatility": 0.5,
-                               "jump_intensity": 10, "jump_mean": -0.01, "jump_stdev": 0.02}},
+                               "jump_intensity": 10, "jump_mean": -0.01, "jump_stdev": 0.02},
+               "impact": {"model": "linear", "depth_2pct": 1e7, "half_life": "15min",
+                          "floor": 0.05}},
     "shocks": [
         {"type": "volatility", "start": "2h", "duration": "6h", "multiplier": 2},
         {"type": "crash", "start": "4h", "duration": "30min", "drop": 0.2,
          "recovery": {"fraction": 0.5, "duration": "2h"}},
         {"type": "jump", "time": "12h", "size": -0.1},
     ],
-    "output": {"quantiles": [0.05, 0.5, 0.95], "sample_paths": 5, "compression": 0},
+    "venue": {"initial_margin": 0.05, "maintenance_margin": 0.025, "liquidation_penalty": 0.01,
+              "insurance_fund": 1e6},
+    "population": {
+        "over_leverage": "error",
+        "cohorts": [
+            {"name": "longs", "side": "long", "accounts": 100,
+             "leverage": {"distribution": "lognormal", "median": 5, "sigma": 0.5, "min": 1,
+                          "max": 20},
+             "notional": {"distribution": "pareto", "minimum": 100, "alpha": 1.5,
+                          "maximum": 1e6},
+             "entry_price": {"distribution": "uniform", "min": 0.98, "max": 1.02}},
+            {"name": "shorts", "side": "short", "accounts": 50,
+             "leverage": {"distribution": "histogram", "edges": [1, 5, 10, 20],
+                          "weights": [3, 2, 1]},
+             "notional": 1000,
+             "entry_price": {"distribution": "fixed", "value": 1}},
+        ],
+    },
+    "output": {"quantiles": [0.05, 0.5, 0.95], "sample_paths": 5, "compression": 0,
+               "series": ["price", "liquidated_notional"]},
 }
 GBM = {"model": "gbm", "volatility": 0.5}
 GARCH = {"model": "garch", "long_run_volatility": 0.6, "alpha": 0.1, "beta": 0.85}
 GARCH_T = dict(GARCH, innovations="student_t", degrees_of_freedom=5)
 PM = "/market/price_model"
+IMPACT = "/market/impact"
+C0 = "/population/cohorts/0"
+C1 = "/population/cohorts/1"
+LEV = C0 + "/leverage"      # a lognormal in BASE
+NOT = C0 + "/notional"      # a pareto in BASE
+HIST = C1 + "/leverage"     # a histogram in BASE
+LINEAR = {"model": "linear", "per_notional": 1e-9}
+VENUE = {"initial_margin": 0.1, "maintenance_margin": 0.05}
+COHORT = {"name": "c", "side": "long", "accounts": 10, "leverage": 2, "notional": 100}
 
 # Valid scenarios with everything optional left out, one per model and shock kind.
 MINIMAL = {
@@ -229,6 +263,39 @@ MINIMAL = {
     "garch_t": {"simulation": {"horizon": "90min", "step": "90s"},
                 "market": {"initial_price": 100, "price_model": GARCH_T},
                 "shocks": [{"type": "jump", "time": "90min", "size": 1}], "output": {}},
+    # The new sections, each with everything optional left out.
+    "impact_linear": {"simulation": {"horizon": "1d", "steps": 24},
+                      "market": {"initial_price": 100, "price_model": GBM, "impact": LINEAR}},
+    "impact_none": {"simulation": {"horizon": "1d", "steps": 24},
+                    "market": {"initial_price": 100, "price_model": GBM,
+                               "impact": {"model": "none"}}},
+    "venue_only": {"simulation": {"horizon": "1d", "steps": 24},
+                   "market": {"initial_price": 100, "price_model": GBM}, "venue": VENUE},
+    "population_empty": {"simulation": {"horizon": "1d", "steps": 24},
+                         "market": {"initial_price": 100, "price_model": GBM},
+                         "venue": VENUE, "population": {}},
+    "population_minimal": {"simulation": {"horizon": "1d", "steps": 24},
+                           "market": {"initial_price": 100, "price_model": GBM},
+                           "venue": VENUE, "population": {"cohorts": [COHORT]}},
+    "distribution_defaults": {
+        "simulation": {"horizon": "1d", "steps": 24},
+        "market": {"initial_price": 100, "price_model": GBM},
+        "venue": VENUE,
+        "population": {"cohorts": [
+            {"name": "lognormal", "side": "short", "accounts": 10,
+             "leverage": {"distribution": "lognormal", "median": 3, "sigma": 0.5, "max": 10},
+             "notional": {"distribution": "lognormal", "median": 1000, "sigma": 1},
+             "entry_price": {"distribution": "lognormal", "median": 1, "sigma": 0.01}},
+            {"name": "pareto", "side": "long", "accounts": 10,
+             "leverage": {"distribution": "pareto", "minimum": 1, "alpha": 3, "maximum": 10},
+             "notional": {"distribution": "pareto", "minimum": 100, "alpha": 1.2}}]}},
+    "over_leverage_clip": {
+        "simulation": {"horizon": "1d", "steps": 24},
+        "market": {"initial_price": 100, "price_model": GBM},
+        "venue": VENUE,
+        "population": {"over_leverage": "clip",
+                       "cohorts": [dict(COHORT, leverage={"distribution": "pareto",
+                                                          "minimum": 1, "alpha": 2})]}},
 }
 
 # (description, changes to BASE, valid?) -- both the schema and the parser must agree.
@@ -363,6 +430,195 @@ CASES = [
     ("compression 9", [("/output/compression", 9)], True),
     ("compression 10", [("/output/compression", 10)], False),
     ("output unknown key", [("/output/format", "csv")], False),
+    # simulation.max_cascade_rounds
+    ("max_cascade_rounds 1", [("/simulation/max_cascade_rounds", 1)], True),
+    ("max_cascade_rounds 0", [("/simulation/max_cascade_rounds", 0)], False),
+    ("max_cascade_rounds 1e6", [("/simulation/max_cascade_rounds", 1000000)], True),
+    ("max_cascade_rounds 1e6 + 1", [("/simulation/max_cascade_rounds", 1000001)], False),
+    ("max_cascade_rounds 2.5", [("/simulation/max_cascade_rounds", 2.5)], False),
+    ("max_cascade_rounds absent", [("/simulation/max_cascade_rounds", DELETE)], True),
+    # market.impact
+    ("impact absent", [(IMPACT, DELETE)], True),
+    ("impact none", [(IMPACT, {"model": "none"})], True),
+    ("impact none with a linear key", [(IMPACT, {"model": "none", "floor": 0.5})], False),
+    ("impact not an object", [(IMPACT, "linear")], False),
+    ("impact null", [(IMPACT, None)], False),
+    ("impact model missing", [(IMPACT + "/model", DELETE)], False),
+    ("impact model unknown", [(IMPACT + "/model", "sqrt")], False),
+    ("impact linear with depth_1pct", [(IMPACT, {"model": "linear", "depth_1pct": 5e6})], True),
+    ("impact linear with per_notional only", [(IMPACT, LINEAR)], True),
+    ("impact linear without a size", [(IMPACT, {"model": "linear", "floor": 0.5})], False),
+    ("impact linear with two sizes", [(IMPACT + "/depth_1pct", 5e6)], False),
+    ("impact linear with all three sizes",
+     [(IMPACT + "/depth_1pct", 5e6), (IMPACT + "/per_notional", 1e-9)], False),
+    ("impact depth_2pct 0", [(IMPACT + "/depth_2pct", 0)], False),
+    ("impact depth_2pct tiny", [(IMPACT + "/depth_2pct", 1e-300)], True),
+    ("impact depth_1pct negative", [(IMPACT, {"model": "linear", "depth_1pct": -1})], False),
+    ("impact per_notional 0", [(IMPACT, dict(LINEAR, per_notional=0))], False),
+    ("impact depth as a string", [(IMPACT + "/depth_2pct", "1e7")], False),
+    ("impact half_life absent", [(IMPACT + "/half_life", DELETE)], True),
+    ("impact half_life 0", [(IMPACT + "/half_life", "0s")], False),
+    ("impact half_life a number", [(IMPACT + "/half_life", 900)], False),
+    ("impact half_life 1ms", [(IMPACT + "/half_life", "1ms")], True),
+    ("impact floor 0", [(IMPACT + "/floor", 0)], False),
+    ("impact floor 1", [(IMPACT + "/floor", 1)], False),
+    ("impact floor 0.999", [(IMPACT + "/floor", 0.999)], True),
+    ("impact floor 1e-9", [(IMPACT + "/floor", 1e-9)], True),
+    ("impact unknown key", [(IMPACT + "/depth", 1e7)], False),
+    # venue
+    ("venue absent, population absent", [("/venue", DELETE), ("/population", DELETE)], True),
+    ("venue without a population", [("/population", DELETE)], True),
+    ("population without a venue", [("/venue", DELETE)], False),
+    ("venue not an object", [("/venue", 0.05)], False),
+    ("initial_margin missing", [("/venue/initial_margin", DELETE)], False),
+    ("maintenance_margin missing", [("/venue/maintenance_margin", DELETE)], False),
+    ("initial_margin 0", [("/venue/initial_margin", 0)], False),
+    ("initial_margin 1 (no leverage)",
+     [("/venue/initial_margin", 1), ("/population", DELETE)], True),
+    ("initial_margin 1.01", [("/venue/initial_margin", 1.01), ("/population", DELETE)], False),
+    ("maintenance_margin 0", [("/venue/maintenance_margin", 0)], False),
+    ("maintenance_margin just below initial_margin", [("/venue/maintenance_margin", 0.0499)],
+     True),
+    ("liquidation_penalty 0", [("/venue/liquidation_penalty", 0)], True),
+    ("liquidation_penalty 0.999", [("/venue/liquidation_penalty", 0.999)], True),
+    ("liquidation_penalty 1", [("/venue/liquidation_penalty", 1)], False),
+    ("liquidation_penalty negative", [("/venue/liquidation_penalty", -0.01)], False),
+    ("liquidation_penalty absent", [("/venue/liquidation_penalty", DELETE)], True),
+    ("insurance_fund 0", [("/venue/insurance_fund", 0)], True),
+    ("insurance_fund 1e18", [("/venue/insurance_fund", 1e18)], True),
+    ("insurance_fund above 1e18", [("/venue/insurance_fund", 1.01e18)], False),
+    ("insurance_fund negative", [("/venue/insurance_fund", -1)], False),
+    ("insurance_fund absent", [("/venue/insurance_fund", DELETE)], True),
+    ("venue unknown key", [("/venue/max_leverage", 20)], False),
+    # population
+    ("population empty", [("/population", {})], True),
+    ("population not an object", [("/population", [])], False),
+    ("cohorts empty", [("/population/cohorts", [])], True),
+    ("cohorts not an array", [("/population/cohorts", {})], False),
+    ("cohort not an object", [(C0, "longs")], False),
+    ("over_leverage clip", [("/population/over_leverage", "clip")], True),
+    ("over_leverage unknown", [("/population/over_leverage", "cap")], False),
+    ("over_leverage absent", [("/population/over_leverage", DELETE)], True),
+    ("positions_csv a file name", [("/population/positions_csv", "book.csv")], True),
+    ("positions_csv empty", [("/population/positions_csv", "")], False),
+    ("positions_csv not a string", [("/population/positions_csv", 1)], False),
+    ("population unknown key", [("/population/cohort", [])], False),
+    # cohorts
+    ("cohort name missing", [(C0 + "/name", DELETE)], False),
+    ("cohort name not a string", [(C0 + "/name", 1)], False),
+    ("cohort side short", [(C0 + "/side", "short")], True),
+    ("cohort side capitalised", [(C0 + "/side", "Long")], False),
+    ("cohort side missing", [(C0 + "/side", DELETE)], False),
+    ("cohort accounts 0", [(C0 + "/accounts", 0)], True),
+    ("cohort accounts 1e8", [(C0 + "/accounts", 100000000)], True),
+    ("cohort accounts 1e8 + 1", [(C0 + "/accounts", 100000001)], False),
+    ("cohort accounts negative", [(C0 + "/accounts", -1)], False),
+    ("cohort accounts 2.5", [(C0 + "/accounts", 2.5)], False),
+    ("cohort accounts missing", [(C0 + "/accounts", DELETE)], False),
+    ("cohort leverage missing", [(LEV, DELETE)], False),
+    ("cohort notional missing", [(NOT, DELETE)], False),
+    ("cohort entry_price missing", [(C0 + "/entry_price", DELETE)], True),
+    ("cohort unknown key", [(C0 + "/margin", 0.1)], False),
+    # bare numbers
+    ("leverage 1", [(LEV, 1)], True),
+    ("leverage 0.99", [(LEV, 0.99)], False),
+    ("leverage at the venue maximum", [(LEV, 20)], True),
+    ("leverage a string", [(LEV, "5")], False),
+    ("leverage null", [(LEV, None)], False),
+    ("leverage an array", [(LEV, [5])], False),
+    ("notional 0", [(NOT, 0)], False),
+    ("notional tiny", [(NOT, 1e-9)], True),
+    ("entry_price 0", [(C0 + "/entry_price", 0)], False),
+    ("entry_price 1.5", [(C0 + "/entry_price", 1.5)], True),
+    # the distribution selector
+    ("distribution missing", [(LEV, {"median": 5, "sigma": 0.5, "max": 20})], False),
+    ("distribution unknown", [(LEV + "/distribution", "log-normal")], False),
+    ("distribution not a string", [(LEV + "/distribution", 1)], False),
+    # fixed
+    ("fixed leverage 1", [(LEV, {"distribution": "fixed", "value": 1})], True),
+    ("fixed leverage 0.5", [(LEV, {"distribution": "fixed", "value": 0.5})], False),
+    ("fixed notional 0", [(NOT, {"distribution": "fixed", "value": 0})], False),
+    ("fixed without value", [(LEV, {"distribution": "fixed"})], False),
+    ("fixed with min", [(LEV, {"distribution": "fixed", "value": 2, "min": 1})], False),
+    # uniform
+    ("uniform leverage [1, 20]", [(LEV, {"distribution": "uniform", "min": 1, "max": 20})], True),
+    ("uniform leverage min 0.9", [(LEV, {"distribution": "uniform", "min": 0.9, "max": 20})],
+     False),
+    ("uniform notional min 0", [(NOT, {"distribution": "uniform", "min": 0, "max": 20})], False),
+    ("uniform notional min tiny", [(NOT, {"distribution": "uniform", "min": 1e-9, "max": 1})],
+     True),
+    ("uniform entry_price negative max",
+     [(C0 + "/entry_price/max", -1), (C0 + "/entry_price/min", -2)], False),
+    ("uniform without max", [(C0 + "/entry_price/max", DELETE)], False),
+    ("uniform with median", [(C0 + "/entry_price/median", 1)], False),
+    # lognormal
+    ("lognormal median 0", [(LEV + "/median", 0)], False),
+    ("lognormal median below min", [(LEV + "/median", 0.9)], True),
+    ("lognormal sigma 0", [(LEV + "/sigma", 0)], True),
+    ("lognormal sigma 10", [(LEV + "/sigma", 10)], True),
+    ("lognormal sigma 10.01", [(LEV + "/sigma", 10.01)], False),
+    ("lognormal sigma negative", [(LEV + "/sigma", -0.1)], False),
+    ("lognormal sigma missing", [(LEV + "/sigma", DELETE)], False),
+    ("lognormal leverage min 0.99", [(LEV + "/min", 0.99)], False),
+    ("lognormal leverage min absent", [(LEV + "/min", DELETE)], True),
+    ("lognormal notional min 0",
+     [(NOT, {"distribution": "lognormal", "median": 1000, "sigma": 1, "min": 0})], True),
+    ("lognormal notional min negative",
+     [(NOT, {"distribution": "lognormal", "median": 1000, "sigma": 1, "min": -1})], False),
+    ("lognormal notional without max",
+     [(NOT, {"distribution": "lognormal", "median": 1000, "sigma": 1})], True),
+    ("lognormal max 0", [(NOT, {"distribution": "lognormal", "median": 1000, "sigma": 1,
+                                "max": 0})], False),
+    ("lognormal with alpha", [(LEV + "/alpha", 2)], False),
+    # pareto
+    ("pareto notional without maximum",
+     [(NOT, {"distribution": "pareto", "minimum": 100, "alpha": 1.5})], True),
+    ("pareto alpha 1 without maximum", [(NOT + "/maximum", DELETE), (NOT + "/alpha", 1)], False),
+    ("pareto alpha 1.001 without maximum",
+     [(NOT + "/maximum", DELETE), (NOT + "/alpha", 1.001)], True),
+    ("pareto alpha 0.5 with maximum", [(NOT + "/alpha", 0.5)], True),
+    ("pareto alpha 0", [(NOT + "/alpha", 0)], False),
+    ("pareto alpha 100", [(NOT + "/alpha", 100)], True),
+    ("pareto alpha 100.5", [(NOT + "/alpha", 100.5)], False),
+    ("pareto alpha missing", [(NOT + "/alpha", DELETE)], False),
+    ("pareto notional minimum 0", [(NOT + "/minimum", 0)], False),
+    ("pareto minimum missing", [(NOT + "/minimum", DELETE)], False),
+    ("pareto maximum 0", [(NOT + "/maximum", 0)], False),
+    ("pareto leverage minimum 1",
+     [(LEV, {"distribution": "pareto", "minimum": 1, "alpha": 2, "maximum": 20})], True),
+    ("pareto leverage minimum 0.99",
+     [(LEV, {"distribution": "pareto", "minimum": 0.99, "alpha": 2, "maximum": 20})], False),
+    ("pareto with min", [(NOT + "/min", 100)], False),
+    # histogram
+    ("histogram one bin", [(HIST, {"distribution": "histogram", "edges": [1, 2],
+                                   "weights": [1]})], True),
+    ("histogram one edge", [(HIST, {"distribution": "histogram", "edges": [1],
+                                    "weights": []})], False),
+    ("histogram no edges", [(HIST + "/edges", [])], False),
+    ("histogram repeated edge", [(HIST + "/edges", [1, 5, 5, 20])], False),
+    ("histogram leverage edge below 1", [(HIST + "/edges", [0.5, 5, 10, 20])], False),
+    ("histogram notional edge 0", [(C1 + "/notional", {"distribution": "histogram",
+                                                      "edges": [0, 1000], "weights": [1]})],
+     False),
+    ("histogram weight 0", [(HIST + "/weights", [0, 2, 1])], True),
+    ("histogram weights all 0", [(HIST + "/weights", [0, 0, 0])], False),
+    ("histogram weight negative", [(HIST + "/weights", [-1, 2, 1])], False),
+    ("histogram weights empty", [(HIST, {"distribution": "histogram", "edges": [1, 2],
+                                         "weights": []})], False),
+    ("histogram weights not an array", [(HIST + "/weights", 1)], False),
+    ("histogram edges missing", [(HIST + "/edges", DELETE)], False),
+    ("histogram edge not a number", [(HIST + "/edges", [1, "5", 10, 20])], False),
+    ("histogram with min", [(HIST + "/min", 1)], False),
+    # output.series
+    ("series empty", [("/output/series", [])], True),
+    ("series all, reordered", [("/output/series", ["open_interest", "insurance_fund",
+                                                   "liquidated_notional", "exogenous_price",
+                                                   "price"])], True),
+    ("series repeated", [("/output/series", ["price", "price"])], False),
+    ("series unknown", [("/output/series", ["prices"])], False),
+    ("series not a string", [("/output/series", [1])], False),
+    ("series not an array", [("/output/series", "price")], False),
+    ("series absent", [("/output/series", DELETE)], True),
 ]
 
 # Durations: (text, accepted where a duration > 0 is required, accepted where >= 0 is).
@@ -390,6 +646,20 @@ PARSER_ONLY = [
     ("jump after the horizon", [("/shocks/2/time", "25h")], "/shocks/2/time"),
     ("garch alpha + beta >= 1", [(PM, dict(GARCH, alpha=0.2, beta=0.8))], PM + "/beta"),
     ("quantiles not increasing", [("/output/quantiles", [0.5, 0.4])], "/output/quantiles/1"),
+    ("maintenance_margin equal to initial_margin", [("/venue/maintenance_margin", 0.05)],
+     "/venue/maintenance_margin"),
+    ("cohort names repeated", [(C1 + "/name", "longs")], C1 + "/name"),
+    ("leverage above 1 / initial_margin", [(LEV, 25)], LEV),
+    ("leverage distribution above 1 / initial_margin", [(LEV + "/max", 25)], LEV),
+    ("unbounded leverage without clip", [(LEV + "/max", DELETE)], LEV),
+    ("histogram leverage above 1 / initial_margin", [(HIST + "/edges", [1, 5, 10, 21])], HIST),
+    ("uniform max equal to min", [(C0 + "/entry_price/max", 0.98)], C0 + "/entry_price/max"),
+    ("lognormal max below min", [(LEV + "/min", 10), (LEV + "/max", 5)], LEV + "/max"),
+    ("lognormal bounds keeping too little mass", [(LEV + "/sigma", 0.2), (LEV + "/min", 19)],
+     LEV + "/min"),
+    ("pareto maximum below minimum", [(NOT + "/maximum", 50)], NOT + "/maximum"),
+    ("histogram edges decreasing", [(HIST + "/edges", [1, 10, 5, 20])], HIST + "/edges/2"),
+    ("histogram weights not one per bin", [(HIST + "/weights", [1, 1])], HIST + "/weights"),
 ]
 
 
@@ -444,22 +714,45 @@ class ShippedScenarios(unittest.TestCase):
                 self.assertEqual(schema_errors(resolved), [])
 
 
+def object_pointers(node, pointer=""):
+    """Pointers of every JSON object in a document (the root is "")."""
+    found = []
+    if isinstance(node, dict):
+        found.append(pointer)
+        for key, value in node.items():
+            if key != "$schema":
+                found += object_pointers(value, f"{pointer}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += object_pointers(value, f"{pointer}/{i}")
+    return found
+
+
 class UnknownKeys(unittest.TestCase):
+    def assert_rejected(self, scenario, pointer):
+        doc = apply(scenario, pointer, 1)
+        self.assertNotEqual(schema_errors(doc), [], "schema accepted it")
+        status, _, err = validate_doc(doc)
+        self.assertEqual(status, 2, err)
+        self.assertIn(f": {pointer}: unknown key", err)
+
     def test_extra_key_is_rejected_by_both(self):
         scenario = load(FLASH_CRASH)
-        places = ["/horizon_days", "/simulation/step_size", "/market/price", "/output/formats"]
-        places.append(PM + "/volatilty")
-        for i, shock in enumerate(scenario.get("shocks", [])):
-            places.append(f"/shocks/{i}/comment")
-            if "recovery" in shock:
-                places.append(f"/shocks/{i}/recovery/start")
+        # Likely typos, next to the keys they resemble.
+        places = ["/horizon_days", "/simulation/step_size", "/simulation/max_rounds",
+                  "/market/price", "/output/formats", "/output/serie", PM + "/volatilty",
+                  "/market/impact/depth", "/venue/max_leverage", "/population/cohort",
+                  "/population/cohorts/0/leverage_max", "/population/cohorts/0/leverage/mean"]
         for pointer in places:
             with self.subTest(key=pointer):
-                doc = apply(scenario, pointer, 1)
-                self.assertNotEqual(schema_errors(doc), [], "schema accepted it")
-                status, _, err = validate_doc(doc)
-                self.assertEqual(status, 2, err)
-                self.assertIn(f": {pointer}: unknown key", err)
+                self.assert_rejected(scenario, pointer)
+
+    def test_every_object_of_every_shipped_scenario_is_closed(self):
+        for path in shipped_scenarios():
+            scenario = load(path)
+            for pointer in object_pointers(scenario):
+                with self.subTest(scenario=os.path.basename(path), key=pointer + "/comment"):
+                    self.assert_rejected(scenario, pointer + "/comment")
 
 
 class ResolvedKeys(unittest.TestCase):
@@ -523,6 +816,26 @@ class Agreement(unittest.TestCase):
                 status, _, err = validate_doc(doc)
                 self.assertEqual(status, 2, err)
                 self.assertIn(f": {pointer}: ", err)
+
+
+class PositionsCsv(unittest.TestCase):
+    """`cascade validate` does not read the positions CSV (only `cascade run` builds the
+    population), so the shipped CSVs are checked by a short run."""
+
+    def test_shipped_positions_files_import(self):
+        checked = 0
+        for path in shipped_scenarios():
+            csv = load(path).get("population", {}).get("positions_csv")
+            if not csv:
+                continue
+            checked += 1
+            with self.subTest(scenario=os.path.basename(path)):
+                self.assertTrue(os.path.isfile(os.path.join(os.path.dirname(path), csv)), csv)
+                output = os.path.join(_tmp.name, "positions.h5")
+                done = subprocess.run([EXE, "run", path, "-o", output, "--paths", "20", "-q"],
+                                      cwd=REPO, capture_output=True, text=True, timeout=120)
+                self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertGreater(checked, 0, "no shipped scenario imports a positions CSV")
 
 
 class CountingResult(unittest.TextTestResult):

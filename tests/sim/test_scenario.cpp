@@ -293,8 +293,21 @@ TEST_CASE("venue and population: required together, margins ordered, leverage wi
     CHECK(std::get<FixedDistribution>(s.population.cohorts[0].entry_price).value == 1.0);
 
     doc.erase("venue");
-    CHECK(problems(doc).find("test.json: /venue: required field is missing: a population needs") !=
-          std::string::npos);
+    // One error, not a second one per cohort about a maximum leverage nobody set.
+    CHECK(problems(doc) ==
+          "test.json: /venue: required field is missing: a population needs the "
+          "venue's margin and liquidation rules");
+
+    doc = with_population();
+    doc["venue"]["initial_margin"] = 1.01;  // out of range: no follow-on leverage error
+    CHECK(problems(doc) == "test.json: /venue/initial_margin: must be in (0, 1], got 1.01");
+
+    doc = with_population();
+    doc["population"]["positions_csv"] = "";
+    CHECK(problems(doc).find("/population/positions_csv: must name a file") != std::string::npos);
+    doc["population"].erase("positions_csv");
+    doc["population"]["cohorts"][0]["name"] = "";
+    CHECK(problems(doc).find("/population/cohorts/0/name: must not be empty") != std::string::npos);
 
     doc = with_population();
     doc["venue"]["maintenance_margin"] = 0.03;

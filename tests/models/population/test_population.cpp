@@ -114,8 +114,8 @@ TEST_CASE("a positions CSV mixes with synthetic cohorts; over-leverage is an err
         build_population(c, kVenue, 100.0, 1);
         FAIL("expected an over-leverage error");
     } catch (const InputError& e) {
-        CHECK(std::string(e.what()).find("account \"0xc\" with leverage 200 exceeds the venue "
-                                         "maximum 50") != std::string::npos);
+        CHECK(std::string(e.what()).find("book.csv: line 4: account \"0xc\" with leverage 200 "
+                                         "exceeds the venue maximum 50") != std::string::npos);
     }
     c.over_leverage = OverLeverage::clip;
     const Population p = build_population(c, kVenue, 100.0, 1);
@@ -131,6 +131,16 @@ TEST_CASE("a positions CSV mixes with synthetic cohorts; over-leverage is an err
     const auto at = std::find(p.longs.account.begin(), p.longs.account.end(), 12);
     REQUIRE(at != p.longs.account.end());
     CHECK(p.longs.collateral[at - p.longs.account.begin()] == doctest::Approx(1000.0 / 50.0));
+
+    // An imported cohort may not take a synthetic cohort's name.
+    c.cohorts[0].name = "desk";
+    try {
+        build_population(c, kVenue, 100.0, 1);
+        FAIL("expected a cohort name clash");
+    } catch (const InputError& e) {
+        CHECK(std::string(e.what()).find("book.csv: line 2: cohort \"desk\" is also the name of a "
+                                         "cohort in /population/cohorts") != std::string::npos);
+    }
 }
 
 }  // namespace cascade
