@@ -30,6 +30,9 @@ import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402  (the shared runner beside this file)
+
 try:
     import jsonschema
 except ImportError:
@@ -40,7 +43,7 @@ except ImportError:
     sys.exit(1)
 
 REPO = os.getcwd()
-EXE = os.path.abspath(os.environ.get("CASCADE_EXE", os.path.join("build", "cascade")))
+EXE = harness.EXE
 SCHEMA_FILE = os.path.join(REPO, "scenarios", "schema.json")
 FLASH_CRASH = os.path.join(REPO, "scenarios", "flash-crash.json")
 DELETE = object()  # a value in a case: remove the key
@@ -838,50 +841,5 @@ class PositionsCsv(unittest.TestCase):
         self.assertGreater(checked, 0, "no shipped scenario imports a positions CSV")
 
 
-class CountingResult(unittest.TextTestResult):
-    """Counts tests (not subtests) as passed or failed, by test id."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.passed_ids = set()
-        self.failed_ids = set()
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self.passed_ids.add(test.id())
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self.failed_ids.add(test.id())
-
-    def addError(self, test, err):
-        # Also called for setUpModule / setUpClass errors, with a placeholder test.
-        super().addError(test, err)
-        self.failed_ids.add(test.id())
-
-    def addUnexpectedSuccess(self, test):
-        super().addUnexpectedSuccess(test)
-        self.failed_ids.add(test.id())
-
-    def addSubTest(self, test, subtest, outcome):
-        super().addSubTest(test, subtest, outcome)
-        if outcome is not None:
-            self.failed_ids.add(test.id())
-
-
-def main():
-    if not os.path.exists(EXE):
-        print(f"cascade executable not found: {EXE} (set CASCADE_EXE)", file=sys.stderr)
-        print("0 passed, 1 failed")
-        return 1
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-    runner = unittest.TextTestRunner(verbosity=2, resultclass=CountingResult, stream=sys.stdout)
-    result = runner.run(suite)
-    failed = len(result.failed_ids)
-    passed = len(result.passed_ids - result.failed_ids)
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 and result.wasSuccessful() else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(__name__))
