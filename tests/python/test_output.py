@@ -771,6 +771,9 @@ class ResultsFile(unittest.TestCase):
         self.assertTrue(np.issubdtype(version.dtype, np.integer))
         self.assertEqual(int(version[0]), 1)
         self.assertGreaterEqual(int(version[1]), 0)
+        # A finished run says so, and holds every path it asked for.
+        self.assertEqual(int(self.f.attrs["complete"]), 1)
+        self.assertEqual(int(self.f.attrs["paths_completed"]), int(self.f.attrs["paths"]))
 
     def test_run_attributes(self):
         self.assertEqual(int(self.f.attrs["seed"]), SEED)
