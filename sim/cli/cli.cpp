@@ -11,9 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "output/console_summary.hpp"
+#include "output/results_inspector.hpp"
 #include "output/results_writer.hpp"
 #include "sim/build_info.hpp"
 #include "sim/cli/progress.hpp"
+#include "sim/cli/report_runner.hpp"
 #include "sim/errors.hpp"
 #include "sim/run.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -45,6 +47,7 @@ struct RunArguments {
     std::optional<std::string> threads;
     bool quiet = false;
     std::string engine = "cursor";
+    std::string report;  // HTML report to build after the run, if any
 };
 
 Scenario load(const ScenarioArguments& arguments, std::vector<Override> overrides = {}) {
@@ -63,7 +66,7 @@ int command_validate(const ScenarioArguments& arguments) {
     return kExitSuccess;
 }
 
-int command_run(const RunArguments& arguments) {
+int command_run(const RunArguments& arguments, const char* executable) {
     const auto started = std::chrono::steady_clock::now();
     std::vector<Override> shortcuts;
     const auto shortcut = [&](const char* option, const char* pointer,
@@ -97,6 +100,12 @@ int command_run(const RunArguments& arguments) {
     write_results(output, results, scenario);
     const auto finished = std::chrono::steady_clock::now();
 
+    if (!arguments.report.empty()) {
+        build_report(output, arguments.report, executable);
+        if (!arguments.quiet) {
+            fmt::print(stderr, "report written to {}\n", arguments.report);
+        }
+    }
     if (!arguments.quiet) {
         Timings timings;
         timings.simulation_seconds = results.run.simulation_seconds;
@@ -141,6 +150,16 @@ int run_cli(int argc, char** argv) {
                      "cursor (default): sorted liquidation cursors, O(accounts liquidated) per "
                      "step; reference: tests every account every round, O(accounts), for checking")
         ->check(CLI::IsMember({"cursor", "reference"}));
+    run_command
+        ->add_option("--report", run.report,
+                     "Also build an HTML report (scripts/report.py, needs Debian's "
+                     "python3-h5py and python3-matplotlib)")
+        ->type_name("REPORT.html");
+
+    std::string inspected;
+    CLI::App* inspect_command = app.add_subcommand(
+        "inspect", "Print a results file's provenance, metrics and datasets (no Python needed)");
+    inspect_command->add_option("results", inspected, "Results file (HDF5)")->required();
 
     ScenarioArguments validate;
     CLI::App* validate_command = app.add_subcommand(
@@ -156,7 +175,11 @@ int run_cli(int argc, char** argv) {
 
     try {
         if (*run_command) {
-            return command_run(run);
+            return command_run(run, argv[0]);
+        }
+        if (*inspect_command) {
+            inspect_results(inspected, stdout);
+            return kExitSuccess;
         }
         return command_validate(validate);
     } catch (const InputError& e) {

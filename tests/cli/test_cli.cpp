@@ -5,6 +5,7 @@
 #include <H5Cpp.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -225,6 +226,50 @@ TEST_CASE("bad paths: missing scenario, a directory as scenario, unusable output
     CHECK(contains(no_dir.err, "does not exist"));
 
     CHECK(files_in(dir / "sub").empty());
+}
+
+}  // namespace cascade
+
+namespace cascade {
+
+TEST_CASE("inspect prints provenance, metrics and datasets; refuses what is not a results file") {
+    test::TempDir dir;
+    const std::string results = (dir / "r.h5").string();
+    REQUIRE(
+        test::run_cascade({"run", kFlashCrash, "-o", results, "--paths", "100", "-q"}).exit_code ==
+        0);
+    const auto ok = test::run_cascade({"inspect", results});
+    CHECK(ok.exit_code == 0);
+    CHECK(contains(ok.out, "cascade results, format 1.0"));
+    CHECK(contains(ok.out, "100 paths x 720 steps, cursor engine, complete"));
+    CHECK(contains(ok.out, "bad_debt_var99"));
+    CHECK(contains(ok.out, "/paths/bad_debt"));
+
+    // Not HDF5 at all.
+    const auto text = test::run_cascade({"inspect", dir.write("t.txt", "hello").string()});
+    CHECK(text.exit_code == 2);
+    CHECK(contains(text.err, "t.txt: not an HDF5 file"));
+
+    // HDF5, but not ours.
+    {
+        H5::H5File other((dir / "other.h5").string(), H5F_ACC_TRUNC);
+        other.createGroup("/data");
+    }
+    const auto foreign = test::run_cascade({"inspect", (dir / "other.h5").string()});
+    CHECK(foreign.exit_code == 2);
+    CHECK(contains(foreign.err, "not a cascade results file"));
+
+    // Truncated: the first half of a real file.
+    std::ifstream in(results, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto half = dir.write("half.h5", bytes.substr(0, bytes.size() / 2));
+    const auto truncated = test::run_cascade({"inspect", half.string()});
+    CHECK(truncated.exit_code == 2);
+    CHECK(contains(truncated.err, "half.h5"));
+
+    const auto missing = test::run_cascade({"inspect", (dir / "nope.h5").string()});
+    CHECK(missing.exit_code == 2);
+    CHECK(contains(missing.err, "nope.h5: no such file"));
 }
 
 }  // namespace cascade
