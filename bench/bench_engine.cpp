@@ -32,6 +32,22 @@ double median_seconds(Work work) {
 // One day of one-minute steps. "crash": an 8 % fall over an hour, which
 // liquidates a few per cent of the accounts; "calm": no shock, nothing liquidated.
 cascade::Scenario scenario(std::uint64_t accounts, bool crash) {
+    // Mostly 2-5x leverage, Pareto sizes, entries within 10 % of the start.
+    const auto cohort = [](const char* name, const char* side, std::uint64_t count) {
+        return nlohmann::json{
+            {"name", name},
+            {"side", side},
+            {"accounts", count},
+            {"leverage",
+             {{"distribution", "lognormal"},
+              {"median", 3},
+              {"sigma", 0.5},
+              {"min", 1},
+              {"max", 50}}},
+            {"notional",
+             {{"distribution", "pareto"}, {"minimum", 100}, {"alpha", 1.5}, {"maximum", 1e6}}},
+            {"entry_price", {{"distribution", "uniform"}, {"min", 0.9}, {"max", 1.1}}}};
+    };
     nlohmann::json doc = {
         {"name", "bench"},
         {"simulation", {{"paths", 1}, {"horizon", "1d"}, {"steps", kSteps}, {"seed", 1}}},
@@ -54,30 +70,8 @@ cascade::Scenario scenario(std::uint64_t accounts, bool crash) {
           {"insurance_fund", 1e6}}},
         {"population",
          {{"cohorts",
-           {{{"name", "longs"},
-             {"side", "long"},
-             {"accounts", accounts * 6 / 10},
-             {"leverage",
-              {{"distribution", "lognormal"},
-               {"median", 3},
-               {"sigma", 0.5},
-               {"min", 1},
-               {"max", 50}}},
-             {"notional",
-              {{"distribution", "pareto"}, {"minimum", 100}, {"alpha", 1.5}, {"maximum", 1e6}}},
-             {"entry_price", {{"distribution", "uniform"}, {"min", 0.9}, {"max", 1.1}}}},
-            {{"name", "shorts"},
-             {"side", "short"},
-             {"accounts", accounts * 4 / 10},
-             {"leverage",
-              {{"distribution", "lognormal"},
-               {"median", 3},
-               {"sigma", 0.5},
-               {"min", 1},
-               {"max", 50}}},
-             {"notional",
-              {{"distribution", "pareto"}, {"minimum", 100}, {"alpha", 1.5}, {"maximum", 1e6}}},
-             {"entry_price", {{"distribution", "uniform"}, {"min", 0.9}, {"max", 1.1}}}}}}}},
+           {cohort("longs", "long", accounts * 6 / 10),
+            cohort("shorts", "short", accounts * 4 / 10)}}}},
         {"output", {{"sample_paths", 0}}}};
     if (crash) {
         doc["shocks"] = {{{"type", "crash"}, {"start", "6h"}, {"duration", "1h"}, {"drop", 0.08}}};

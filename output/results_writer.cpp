@@ -135,6 +135,19 @@ void chunk_table(H5::DSetCreatPropList& properties, hsize_t rows, std::size_t ro
     }
 }
 
+// A 1-D dataset of `rows` records, written from `data` (memory layout
+// `memory_type`) when there are any.
+H5::DataSet write_rows(const H5::Group& group, const std::string& name,
+                       const H5::DataType& file_type, const H5::DataType& memory_type,
+                       const void* data, hsize_t rows,
+                       const H5::DSetCreatPropList& properties = H5::DSetCreatPropList::DEFAULT) {
+    H5::DataSet set = group.createDataSet(name, file_type, H5::DataSpace(1, &rows), properties);
+    if (rows > 0) {
+        set.write(data, memory_type);
+    }
+    return set;
+}
+
 void write_events(Writer& writer, const H5::Group& group,
                   const std::vector<LiquidationEvent>& events) {
     H5::CompType type(sizeof(LiquidationEvent));
@@ -160,10 +173,7 @@ void write_events(Writer& writer, const H5::Group& group,
         H5Tcopy(type.getId()));  // a distinct type: the copy constructor shares the id
     file_type.pack();
     H5::DataSet set =
-        group.createDataSet("liquidations", file_type, H5::DataSpace(1, &rows), properties);
-    if (rows > 0) {
-        set.write(events.data(), type);
-    }
+        write_rows(group, "liquidations", file_type, type, events.data(), rows, properties);
     describe(set, "see columns",
              "liquidations on the sample paths, in path then time order: path, step, cascade "
              "round, account index, cohort index, side (+1 long, -1 short), size (units of the "
@@ -229,11 +239,8 @@ void write_population(Writer& writer, const Results& results) {
         put(c.collateral);
         put(c.liquidated_accounts_mean);
     }
-    const hsize_t count = results.cohorts.size();
-    H5::DataSet cohorts = group.createDataSet("cohorts", type, H5::DataSpace(1, &count));
-    if (count > 0) {
-        cohorts.write(bytes.data(), type);
-    }
+    H5::DataSet cohorts =
+        write_rows(group, "cohorts", type, type, bytes.data(), results.cohorts.size());
     describe(cohorts, "see columns",
              "one row per cohort (index = the cohort column of /events/liquidations): name, side "
              "(+1 long, -1 short), accounts in the population, accounts excluded because they were "
@@ -248,12 +255,8 @@ void write_population(Writer& writer, const Results& results) {
         const std::string& label = results.imported_accounts[i];
         std::memcpy(labels.data() + i * label_width, label.data(), label.size());
     }
-    const hsize_t label_count = results.imported_accounts.size();
-    H5::DataSet imported =
-        group.createDataSet("imported_accounts", label_type, H5::DataSpace(1, &label_count));
-    if (label_count > 0) {
-        imported.write(labels.data(), label_type);
-    }
+    H5::DataSet imported = write_rows(group, "imported_accounts", label_type, label_type,
+                                      labels.data(), results.imported_accounts.size());
     describe(imported, "",
              "account ids from the positions CSV, in file order; the account index of row i is "
              "first_account + i");

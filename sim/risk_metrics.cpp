@@ -29,14 +29,16 @@ Metric undefined_metric(DatasetInfo info) {
     return m;
 }
 
-void set_raw_moments(Metric& m, std::span<const double> values) {
+// A metric carrying the raw moments of the values it is estimated from.
+Metric metric_with_moments(DatasetInfo info, std::span<const double> values) {
+    Metric m;
+    m.info = std::move(info);
     m.count = values.size();
-    m.sum = 0.0;
-    m.sum_squares = 0.0;
     for (double x : values) {
         m.sum += x;
         m.sum_squares += x * x;
     }
+    return m;
 }
 
 // The losses in increasing order: one sort serves the quantile, its interval
@@ -46,15 +48,6 @@ std::vector<double> sorted_copy(std::span<const double> values) {
     std::vector<double> sorted(values.begin(), values.end());
     std::sort(sorted.begin(), sorted.end());
     return sorted;
-}
-
-// Type 7 on sorted values, the same formula as quantiles_type7.
-double type7(const std::vector<double>& sorted, double level) {
-    const double h = static_cast<double>(sorted.size() - 1) * level;
-    const auto lo = static_cast<std::size_t>(std::floor(h));
-    const double below = sorted[lo];
-    const double above = sorted[std::min(lo + 1, sorted.size() - 1)];
-    return below + (h - static_cast<double>(lo)) * (above - below);
 }
 
 // 1-based rank clamped to [1, n], as a 0-based index.
@@ -91,15 +84,13 @@ Metric exceedance_probability(DatasetInfo info, std::span<const double> values, 
 
 Metric value_at_risk(DatasetInfo info, std::span<const double> losses, double level) {
     check_level(level);
-    const std::size_t n = losses.size();
-    if (n == 0) {
+    if (losses.empty()) {
         return undefined_metric(std::move(info));
     }
+    const std::size_t n = losses.size();
     const std::vector<double> sorted = sorted_copy(losses);
-    Metric m;
-    m.info = std::move(info);
-    set_raw_moments(m, losses);
-    m.value = type7(sorted, level);
+    Metric m = metric_with_moments(std::move(info), losses);
+    m.value = type7_from_ordered(sorted, level);
     // The number of losses below the quantile is Binomial(n, level); ranks are
     // rounded outward so the interval never narrows below its nominal width.
     const double nd = static_cast<double>(n);
@@ -113,14 +104,12 @@ Metric value_at_risk(DatasetInfo info, std::span<const double> losses, double le
 
 Metric expected_shortfall(DatasetInfo info, std::span<const double> losses, double level) {
     check_level(level);
-    const std::size_t n = losses.size();
-    if (n == 0) {
+    if (losses.empty()) {
         return undefined_metric(std::move(info));
     }
+    const std::size_t n = losses.size();
     const std::vector<double> sorted = sorted_copy(losses);
-    Metric m;
-    m.info = std::move(info);
-    set_raw_moments(m, losses);
+    Metric m = metric_with_moments(std::move(info), losses);
     const double nd = static_cast<double>(n);
     const double tail_share = nd * (1.0 - level);
     // The relative nudge keeps 2000 x (1 - 0.95) at 100 tail losses: 1 - 0.95
@@ -138,7 +127,7 @@ Metric expected_shortfall(DatasetInfo info, std::span<const double> losses, doub
         squares += (x - es) * (x - es);
     }
     const double tail_variance = k > 1 ? squares / static_cast<double>(k - 1) : 0.0;
-    const double var = type7(sorted, level);
+    const double var = type7_from_ordered(sorted, level);
     // The second term is the uncertainty of where the tail starts.
     const double variance = (tail_variance + level * (es - var) * (es - var)) / tail_share;
     m.value = es;

@@ -98,13 +98,18 @@ std::vector<double> quantiles_type7(std::span<double> values, std::span<const do
     ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
     MultiSelect()(values, 0, ranks);
     for (std::size_t j = 0; j < levels.size(); ++j) {
-        const double h = static_cast<double>(n - 1) * levels[j];
-        const auto lo = static_cast<std::size_t>(std::floor(h));
-        const double below = values[lo];
-        const double above = values[std::min(lo + 1, n - 1)];
-        result[j] = below + (h - static_cast<double>(lo)) * (above - below);
+        result[j] = type7_from_ordered(values, levels[j]);
     }
     return result;
+}
+
+double type7_from_ordered(std::span<const double> ordered, double level) {
+    const std::size_t n = ordered.size();
+    const double h = static_cast<double>(n - 1) * level;
+    const auto lo = static_cast<std::size_t>(std::floor(h));
+    const double below = ordered[lo];
+    const double above = ordered[std::min(lo + 1, n - 1)];
+    return below + (h - static_cast<double>(lo)) * (above - below);
 }
 
 Metric mean_metric(DatasetInfo info, std::span<const double> values) {
