@@ -72,7 +72,8 @@ struct Metric {
 // How the run went: written as root attributes and printed in the summary.
 struct RunInfo {
     std::uint64_t seed = 0;
-    std::uint64_t paths = 0;
+    std::uint64_t paths = 0;            // asked for
+    std::uint64_t paths_completed = 0;  // in the results: fewer when the run was stopped
     std::uint32_t steps = 0;
     unsigned threads = 0;
     std::string engine;  // "cursor" or "reference"

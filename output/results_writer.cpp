@@ -276,9 +276,9 @@ void write_contents(H5::H5File& file, const Results& results, const Scenario& sc
     set_attribute(root, "paths", results.run.paths);
     set_attribute(root, "steps", results.run.steps);
     set_attribute(root, "threads", results.run.threads);
-    // Every path of the run is in this file (an interrupted run will say 0).
-    set_attribute(root, "complete", 1);
-    set_attribute(root, "paths_completed", results.run.paths);
+    // Whether every path asked for is in this file (0 after an interrupted run).
+    set_attribute(root, "complete", results.run.paths_completed == results.run.paths ? 1 : 0);
+    set_attribute(root, "paths_completed", results.run.paths_completed);
     set_attribute(root, "engine", results.run.engine);
     set_attribute(root, "max_ledger_imbalance", results.run.max_ledger_imbalance);
     set_attribute(root, "population_seconds", results.run.population_seconds);

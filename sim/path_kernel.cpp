@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include <fmt/format.h>
 
 #include "sim/engine/reference_scan.hpp"
 
@@ -32,6 +36,8 @@ PathKernel::PathKernel(const Scenario& scenario, const Population& population, E
       population_(population),
       rules_(market_rules(scenario)),
       engine_(engine),
+      min_log_price_(std::log(std::numeric_limits<double>::min() / scenario.market.initial_price)),
+      max_log_price_(std::log(std::numeric_limits<double>::max() / scenario.market.initial_price)),
       process_(make_price_process(scenario.market.price_model, scenario.simulation.grid,
                                   ShockSchedule(scenario.simulation.grid, scenario.shocks))) {}
 
@@ -93,6 +99,15 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
             record(0, x_exo);
             for (std::uint32_t k = 1; k <= steps_; ++k) {
                 x_exo += process.log_return(state, random, k - 1);
+                // One comparison pair per step: the price must stay a positive,
+                // finite double (this also stops a NaN at its first step).
+                if (!(x_exo > min_log_price_ && x_exo < max_log_price_)) [[unlikely]] {
+                    throw std::runtime_error(fmt::format(
+                        "numerical fault on path {} at step {}: the exogenous price left the "
+                        "range of floating point (log of price over initial price = {}); the "
+                        "price model's parameters are too extreme for this horizon",
+                        path, k, x_exo));
+                }
                 engine.step(k, x_exo, path, events);
                 record(k, x_exo);
             }
@@ -100,6 +115,12 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
         process_);
 
     const Ledger& ledger = engine.ledger();
+    if (!std::isfinite(ledger.total()) || !std::isfinite(engine.liquidated_notional())) {
+        throw std::runtime_error(fmt::format(
+            "numerical fault on path {}: the ledger is not finite (insurance fund {}, bad debt {}, "
+            "liquidated notional {})",
+            path, ledger.insurance_fund, ledger.bad_debt(), engine.liquidated_notional()));
+    }
     outcome.liquidations = engine.liquidations();
     outcome.liquidated_notional = engine.liquidated_notional();
     outcome.penalties = engine.penalties();

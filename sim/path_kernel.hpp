@@ -82,6 +82,9 @@ class PathKernel {
     const Population& population_;
     MarketRules rules_;
     EngineKind engine_;
+    // Bounds of log(price / initial price) for a positive, finite double price.
+    double min_log_price_;
+    double max_log_price_;
     StandardNormal normal_;
     PriceProcess process_;
 };

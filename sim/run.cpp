@@ -325,14 +325,16 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     arena.execute([&] {
         tbb::parallel_pipeline(
             4 * results.run.threads,
-            tbb::make_filter<void, std::uint64_t>(tbb::filter_mode::serial_in_order,
-                                                  [&](tbb::flow_control& control) -> std::uint64_t {
-                                                      if (next_block == blocks) {
-                                                          control.stop();
-                                                          return 0;
-                                                      }
-                                                      return next_block++;
-                                                  }) &
+            tbb::make_filter<void, std::uint64_t>(
+                tbb::filter_mode::serial_in_order,
+                [&](tbb::flow_control& control) -> std::uint64_t {
+                    if (next_block == blocks ||
+                        (options.stop != nullptr && options.stop->load() != 0)) {
+                        control.stop();
+                        return 0;
+                    }
+                    return next_block++;
+                }) &
                 tbb::make_filter<std::uint64_t, BlockResult>(tbb::filter_mode::parallel,
                                                              simulate_block) &
                 tbb::make_filter<BlockResult, void>(
@@ -353,15 +355,32 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     });
     const auto simulated = Clock::now();
 
+    // Stopped early: everything below describes the completed paths, a prefix
+    // in path order (blocks are merged in order, and every block started was
+    // finished). `stride` stays the row length of the by-point buffers.
+    const std::uint64_t stride = paths;
+    const std::uint64_t done = paths_done;
+    results.run.paths_completed = done;
+    for (PathColumn& column : results.paths) {
+        column.values.resize(done);
+    }
+    const std::uint64_t sampled = std::min(kept, done);
+    for (SampleSet* samples : {&price_samples, &exogenous_samples}) {
+        samples->values.rows = sampled;
+        samples->values.data.resize(sampled * points);
+    }
+
     // Conservation of value, path by path: beyond rounding, the engine is wrong.
+    // Written so that a NaN fails too.
     const auto& imbalance = results.paths[ledger_imbalance].values;
-    const auto worst = std::max_element(imbalance.begin(), imbalance.end());
-    results.run.max_ledger_imbalance = worst == imbalance.end() ? 0.0 : *worst;
-    if (results.run.max_ledger_imbalance > kLedgerTolerance) {
-        throw std::runtime_error(fmt::format(
-            "conservation of value failed on path {}: the ledger is off by {:.3g} of the money "
-            "involved (tolerance {:g}); this is a bug in cascade",
-            worst - imbalance.begin(), results.run.max_ledger_imbalance, kLedgerTolerance));
+    for (std::uint64_t p = 0; p < done; ++p) {
+        if (!(imbalance[p] <= kLedgerTolerance)) {
+            throw std::runtime_error(fmt::format(
+                "conservation of value failed on path {}: the ledger is off by {:.3g} of the "
+                "money involved (tolerance {:g}); this is a bug in cascade",
+                p, imbalance[p], kLedgerTolerance));
+        }
+        results.run.max_ledger_imbalance = std::max(results.run.max_ledger_imbalance, imbalance[p]);
     }
 
     // Per-step bands: moments merged over blocks, exact quantiles per grid point.
@@ -372,13 +391,13 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         series.standard_deviation.resize(points);
         for (std::size_t k = 0; k < points; ++k) {
             series.standard_deviation[k] =
-                paths > 1 ? std::sqrt(moments[s].m2[k] / static_cast<double>(paths - 1)) : 0.0;
+                done > 1 ? std::sqrt(moments[s].m2[k] / static_cast<double>(done - 1)) : 0.0;
         }
         series.quantiles = Matrix(points, results.quantile_levels.size());
         arena.execute([&] {
             tbb::parallel_for(std::size_t{0}, points, [&](std::size_t k) {
-                const double* row = by_point[s].data() + k * paths;
-                std::vector<double> values(row, row + paths);
+                const double* row = by_point[s].data() + k * stride;
+                std::vector<double> values(row, row + done);
                 const auto q = quantiles_type7(values, results.quantile_levels);
                 std::copy(q.begin(), q.end(), series.quantiles.row(k));
             });
@@ -394,7 +413,7 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         results.cohorts.push_back(
             {summary.name, static_cast<std::int8_t>(summary.side), summary.accounts,
              summary.excluded, summary.clipped, summary.notional, summary.collateral,
-             static_cast<double>(cohort_liquidations[c]) / static_cast<double>(paths)});
+             static_cast<double>(cohort_liquidations[c]) / static_cast<double>(done)});
     }
     results.first_imported_account = population.first_imported;
     results.imported_accounts = population.imported_labels;
@@ -407,8 +426,8 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     metrics.push_back(exceedance_probability(
         {"p_bad_debt", "probability", "probability that a path ends with bad debt"},
         column(bad_debt), 0.0));
-    std::vector<double> exhausted(paths);
-    for (std::uint64_t p = 0; p < paths; ++p) {
+    std::vector<double> exhausted(done);
+    for (std::uint64_t p = 0; p < done; ++p) {
         exhausted[p] = results.paths[insurance_fund_min].values[p] <= 0.0 ? 1.0 : 0.0;
     }
     metrics.push_back(exceedance_probability(

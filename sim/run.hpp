@@ -2,6 +2,7 @@
 // The run driver: simulates every path of a scenario in parallel blocks and
 // reduces them, deterministically, into Results.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 
@@ -23,6 +24,10 @@ struct RunOptions {
     // Called after each block is merged, with the number of paths done so far.
     // Called from one thread at a time.
     std::function<void(std::uint64_t paths_done)> on_progress;
+    // When set and non-zero, no new block starts: the run ends at the next
+    // block boundary with the paths completed so far (a prefix in path order),
+    // and Results::run.paths_completed says how many.
+    const std::atomic<int>* stop = nullptr;
 };
 
 Results run_simulation(const Scenario& scenario, const RunOptions& options = {});

@@ -1,5 +1,8 @@
 #include "sim/cli/cli.hpp"
 
+#include <signal.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -22,6 +25,43 @@
 
 namespace cascade {
 namespace {
+
+// The one piece of global state in cascade, because a signal handler can reach
+// nothing else: the first SIGINT/SIGTERM received, 0 while none. Lock-free, so
+// the handler may store to it.
+std::atomic<int> stop_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+
+extern "C" void record_stop_signal(int signal) {
+    stop_signal.store(signal);
+}
+
+// Installs, for the lifetime of a run, handlers that ask the run to stop at the
+// next block boundary. SA_RESETHAND puts the default action back after the
+// first signal, so a second one ends the process at once (a results file is
+// only ever renamed into place complete, so nothing truncated is left under
+// the requested name).
+class StopOnSignals {
+  public:
+    StopOnSignals() {
+        struct sigaction action {};
+        action.sa_handler = record_stop_signal;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESETHAND;
+        sigaction(SIGINT, &action, &previous_int_);
+        sigaction(SIGTERM, &action, &previous_term_);
+    }
+    ~StopOnSignals() {
+        sigaction(SIGINT, &previous_int_, nullptr);
+        sigaction(SIGTERM, &previous_term_, nullptr);
+    }
+    StopOnSignals(const StopOnSignals&) = delete;
+    StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+  private:
+    struct sigaction previous_int_ {};
+    struct sigaction previous_term_ {};
+};
 
 struct ScenarioArguments {
     std::string file;
@@ -89,7 +129,9 @@ int command_run(const RunArguments& arguments, const char* executable) {
 
     ProgressReporter progress(scenario.simulation.paths,
                               ProgressReporter::mode_for(arguments.quiet));
+    const StopOnSignals stop_on_signals;
     RunOptions options;
+    options.stop = &stop_signal;
     options.engine =
         arguments.engine == "reference" ? EngineKind::reference_scan : EngineKind::cursor;
     options.on_progress = [&](std::uint64_t done) { progress.update(done); };
@@ -99,6 +141,14 @@ int command_run(const RunArguments& arguments, const char* executable) {
     const auto write_start = std::chrono::steady_clock::now();
     write_results(output, results, scenario);
     const auto finished = std::chrono::steady_clock::now();
+    if (results.run.paths_completed < results.run.paths) {
+        // Stopped by a signal: what was done is saved, marked incomplete.
+        const int signal = stop_signal.load();
+        fmt::print(stderr, "interrupted ({}): {} of {} paths written to {}, marked complete = 0\n",
+                   signal == SIGTERM ? "SIGTERM" : "SIGINT", results.run.paths_completed,
+                   results.run.paths, output.string());
+        return 128 + (signal != 0 ? signal : SIGINT);
+    }
 
     if (!arguments.report.empty()) {
         build_report(output, arguments.report, executable);

@@ -6,6 +6,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
+
+#include <signal.h>
 #include <map>
 #include <string>
 #include <vector>
@@ -270,6 +273,103 @@ TEST_CASE("inspect prints provenance, metrics and datasets; refuses what is not 
     const auto missing = test::run_cascade({"inspect", (dir / "nope.h5").string()});
     CHECK(missing.exit_code == 2);
     CHECK(contains(missing.err, "nope.h5: no such file"));
+}
+
+}  // namespace cascade
+
+namespace cascade {
+namespace {
+
+struct FileSummary {
+    int complete = -1;
+    std::uint64_t paths = 0;
+    std::uint64_t paths_completed = 0;
+    std::vector<double> final_price;
+};
+
+FileSummary summarise_file(const std::filesystem::path& file) {
+    H5::H5File h5(file.string(), H5F_ACC_RDONLY);
+    const H5::Group root = h5.openGroup("/");
+    FileSummary s;
+    root.openAttribute("complete").read(H5::PredType::NATIVE_INT, &s.complete);
+    root.openAttribute("paths").read(H5::PredType::NATIVE_UINT64, &s.paths);
+    root.openAttribute("paths_completed").read(H5::PredType::NATIVE_UINT64, &s.paths_completed);
+    const H5::DataSet set = h5.openDataSet("/paths/final_price");
+    s.final_price.resize(set.getSpace().getSimpleExtentNpoints());
+    if (!s.final_price.empty()) {
+        set.read(s.final_price.data(), H5::PredType::NATIVE_DOUBLE);
+    }
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("SIGINT and SIGTERM stop at a block boundary and save every completed path") {
+    for (const auto& [number, code] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
+        INFO("signal " << number);
+        test::TempDir dir;
+        const auto out = dir / "stopped.h5";
+        test::RunningCascade run({"run", kFlashCrash, "-o", out.string(), "--paths", "100000",
+                                  "--threads", "2", "--set", "/output/series=[\"price\"]"});
+        std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+        run.signal(number);
+        const auto result = run.wait();
+        CHECK(result.exit_code == code);
+        CHECK(contains(result.err, "marked complete = 0"));
+        REQUIRE(std::filesystem::exists(out));
+        const FileSummary stopped = summarise_file(out);
+        CHECK(stopped.complete == 0);
+        CHECK(stopped.paths == 100000);
+        CHECK(stopped.paths_completed < 100000);
+        CHECK(stopped.paths_completed % 64 == 0);  // whole blocks
+        CHECK(stopped.final_price.size() == stopped.paths_completed);
+        // Paths are keyed to the seed: the saved ones are exactly those of a full run.
+        if (stopped.paths_completed > 0) {
+            const auto full = dir / "full.h5";
+            REQUIRE(test::run_cascade({"run", kFlashCrash, "-o", full.string(), "--paths",
+                                       std::to_string(stopped.paths_completed), "-q", "--set",
+                                       "/output/series=[\"price\"]"})
+                        .exit_code == 0);
+            const FileSummary reference = summarise_file(full);
+            CHECK(reference.complete == 1);
+            CHECK(reference.final_price == stopped.final_price);
+        }
+    }
+}
+
+TEST_CASE("a second signal ends the run at once, leaving nothing under the requested name") {
+    test::TempDir dir;
+    const auto out = dir / "never.h5";
+    test::RunningCascade run({"run", kFlashCrash, "-o", out.string(), "--paths", "100000", "--set",
+                              "/output/series=[\"price\"]"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    run.signal(SIGINT);
+    // Signals of one kind do not queue: give the first time to be taken.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    run.signal(SIGINT);
+    const auto result = run.wait();
+    CHECK(result.exit_code == 128 + SIGINT);
+    CHECK(!std::filesystem::exists(out));
+}
+
+}  // namespace cascade
+
+namespace cascade {
+
+TEST_CASE("run --report writes the HTML report next to the results") {
+    if (!std::filesystem::exists("/usr/bin/python3")) {
+        MESSAGE("skipped: /usr/bin/python3 is absent");
+        return;
+    }
+    test::TempDir dir;
+    const auto report = dir / "report.html";
+    const auto result = test::run_cascade({"run", kFlashCrash, "-o", (dir / "r.h5").string(),
+                                           "--paths", "100", "-q", "--report", report.string()});
+    REQUIRE(result.exit_code == 0);
+    std::ifstream in(report);
+    const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(contains(html, "<img"));
+    CHECK(contains(html, "flash-crash"));
 }
 
 }  // namespace cascade

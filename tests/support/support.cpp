@@ -5,10 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <chrono>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -56,8 +60,10 @@ std::string slurp(const std::filesystem::path& file) {
 }
 }  // namespace
 
-CommandResult run_cascade(const std::vector<std::string>& arguments) {
-    TempDir capture;
+namespace {
+
+// Starts the executable with stdout and stderr sent to files in `capture`.
+pid_t spawn_cascade(const std::vector<std::string>& arguments, const TempDir& capture) {
     const std::string out_file = (capture / "stdout").string();
     const std::string err_file = (capture / "stderr").string();
     std::vector<std::string> argv_storage = {CASCADE_EXE};
@@ -81,12 +87,55 @@ CommandResult run_cascade(const std::vector<std::string>& arguments) {
     if (spawned != 0) {
         throw std::runtime_error("could not start " + std::string(CASCADE_EXE));
     }
+    return pid;
+}
+
+CommandResult wait_for(pid_t pid, const TempDir& capture) {
     int status = 0;
     waitpid(pid, &status, 0);
     CommandResult result;
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    result.out = slurp(out_file);
-    result.err = slurp(err_file);
+    result.out = slurp(capture / "stdout");
+    result.err = slurp(capture / "stderr");
+    return result;
+}
+
+}  // namespace
+
+CommandResult run_cascade(const std::vector<std::string>& arguments) {
+    TempDir capture;
+    return wait_for(spawn_cascade(arguments, capture), capture);
+}
+
+RunningCascade::RunningCascade(const std::vector<std::string>& arguments)
+    : pid_(spawn_cascade(arguments, capture_)) {}
+
+RunningCascade::~RunningCascade() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+}
+
+void RunningCascade::signal(int number) const {
+    ::kill(pid_, number);
+}
+
+bool RunningCascade::wait_for_stderr(const std::string& text, double timeout_seconds) const {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (slurp(capture_ / "stderr").find(text) != std::string::npos) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+CommandResult RunningCascade::wait() {
+    const CommandResult result = wait_for(pid_, capture_);
+    pid_ = -1;
     return result;
 }
 

@@ -43,6 +43,23 @@ struct CommandResult {
 // Runs the cascade executable with `arguments` (no shell involved).
 CommandResult run_cascade(const std::vector<std::string>& arguments);
 
+// The same, started in the background: send it signals, then wait for it.
+class RunningCascade {
+  public:
+    explicit RunningCascade(const std::vector<std::string>& arguments);
+    ~RunningCascade();
+    RunningCascade(const RunningCascade&) = delete;
+    RunningCascade& operator=(const RunningCascade&) = delete;
+    void signal(int number) const;
+    // True once the process has written `text` to stderr (polls until the timeout).
+    bool wait_for_stderr(const std::string& text, double timeout_seconds) const;
+    CommandResult wait();
+
+  private:
+    TempDir capture_;
+    int pid_ = -1;
+};
+
 // Sample mean and its standard error.
 struct MeanEstimate {
     double mean = 0.0;
