@@ -11,9 +11,11 @@ namespace {
 //   per_notional: change in log price per unit of quote notional
 ImpactConfig read_linear(ObjectReader& r) {
     ImpactConfig c;
-    const auto depth_1 = r.optional_number("depth_1pct", Range::positive());
-    const auto depth_2 = r.optional_number("depth_2pct", Range::positive());
-    const auto per_notional = r.optional_number("per_notional", Range::positive());
+    // Bounded so that the derived slopes stay ordinary doubles.
+    const Range depth = Range::closed(1e-6, 1e18);
+    const auto depth_1 = r.optional_number("depth_1pct", depth);
+    const auto depth_2 = r.optional_number("depth_2pct", depth);
+    const auto per_notional = r.optional_number("per_notional", Range::left_open(0.0, 1e6));
     const int given = (depth_1 ? 1 : 0) + (depth_2 ? 1 : 0) + (per_notional ? 1 : 0);
     if (given != 1) {
         r.diagnostics().error(r.pointer(),

@@ -171,8 +171,10 @@ Distribution read_lognormal(ObjectReader& r, const DistributionSupport& support)
     const std::size_t errors_before = r.diagnostics().size();
     d.median = r.number("median", Range::positive());
     // Log-space deviations above 10 (a factor e^10 per standard deviation) are
-    // almost surely a units mistake.
-    d.sigma = r.number("sigma", Range::closed(0.0, 10.0));
+    // almost surely a units mistake; below 1e-9 exp(sigma z) rounds to 1, draws
+    // would all equal the median and a bound at the median would never accept
+    // one (use "fixed" for a single value).
+    d.sigma = r.number("sigma", Range::closed(1e-9, 10.0));
     // By default the support itself truncates (draws are > min, so an open
     // lower end of the support is a valid min).
     const bool min_given = r.has("min");

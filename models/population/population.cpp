@@ -41,6 +41,23 @@ struct Builder {
         const std::uint64_t index = next_index++;
         CohortSummary& summary = cohorts[cohort];
         const double notional = size * entry;
+        // Extreme distribution parameters can draw values no double holds.
+        const bool representable = std::isfinite(notional) && notional > 0.0 &&
+                                   std::isfinite(size) && size > 0.0 && std::isfinite(entry) &&
+                                   entry > 0.0 && std::isfinite(collateral) && collateral > 0.0;
+        if (!representable) {
+            if (problems.size() < 50) {
+                problems.push_back(Diagnostic{
+                    where.source, where.location.empty() ? "/population" : where.location,
+                    fmt::format("{}: size {:g}, entry price {:g}, collateral {:g} is not a "
+                                "position a double can hold; narrow the cohort's distributions",
+                                where.message.empty()
+                                    ? fmt::format("cohort \"{}\": an account", summary.name)
+                                    : where.message,
+                                size, entry, collateral)});
+            }
+            return;
+        }
         bool clipped = false;
         if (notional > collateral * venue.max_leverage() * (1.0 + 1e-12)) {
             if (over_leverage == OverLeverage::error) {

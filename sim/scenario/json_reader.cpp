@@ -158,7 +158,8 @@ std::string describe_json(const json& value) {
         case json::value_t::null:
             return "null";
         default: {
-            std::string text = value.dump();
+            // Replace what is not UTF-8 rather than throw while reporting an error.
+            std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
             if (text.size() > 40) {
                 text = text.substr(0, 37) + "...";
             }

@@ -27,6 +27,30 @@ constexpr std::uint64_t kMaxPaths = 1'000'000'000;
 constexpr std::uint64_t kMaxSteps = 10'000'000;
 constexpr double kMaxHorizonSeconds = 100.0 * kSecondsPerYear;
 
+// Well-formed UTF-8 sequences (lead byte and continuation bytes); anything
+// else in an override would make every later message about it unprintable.
+bool valid_utf8(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const std::size_t length = c < 0x80           ? 1
+                                   : (c >> 5) == 0x6  ? 2
+                                   : (c >> 4) == 0xE  ? 3
+                                   : (c >> 3) == 0x1E ? 4
+                                                      : 0;
+        if (length == 0 || i + length > text.size()) {
+            return false;
+        }
+        for (std::size_t j = 1; j < length; ++j) {
+            if ((static_cast<unsigned char>(text[i + j]) & 0xC0) != 0x80) {
+                return false;
+            }
+        }
+        i += length;
+    }
+    return true;
+}
+
 // Parses JSON, rejecting duplicate keys: nlohmann keeps the last silently,
 // which would hide a typo'd copy of a field. Reports the duplicate's pointer.
 class DuplicateKeyCheck {
@@ -87,11 +111,36 @@ json parse_json(std::string_view text, const std::string& source) {
         throw InputError(
             {Diagnostic{source, "", "file is empty; expected a JSON scenario object"}});
     }
+    // Nesting is bounded before parsing: the parser and the document's
+    // destructor recurse, and a hostile file must not overflow the stack.
+    constexpr int kMaxDepth = 64;
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > kMaxDepth) {
+                throw InputError({Diagnostic{
+                    source, "",
+                    fmt::format("invalid JSON: nested more than {} levels deep", kMaxDepth)}});
+            }
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
     DuplicateKeyCheck check;
     json doc;
     try {
         doc = json::parse(text.begin(), text.end(), std::ref(check));
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
         // nlohmann's text already says "parse error at line L, column C: ...".
         std::string message = e.what();
         if (const auto bracket = message.find("] "); bracket != std::string::npos) {
@@ -132,6 +181,13 @@ void apply_override(json& doc, const Override& o) {
         value = json::parse(o.value);
     } catch (const json::parse_error&) {
         value = o.value;  // a bare word: take it as a string
+    } catch (const json::exception& e) {
+        // Valid syntax, unusable value (a number beyond the range of a double).
+        std::string message = e.what();
+        if (const auto bracket = message.find("] "); bracket != std::string::npos) {
+            message = message.substr(bracket + 2);
+        }
+        throw InputError({Diagnostic{source, o.pointer, "invalid value: " + message}});
     }
     json* node = &doc;
     std::string walked;
@@ -241,6 +297,12 @@ MarketConfig read_market(ObjectReader& r) {
         r.resolve("impact", {{"model", "none"}});
     }
     c.impact.kappa = c.impact.per_notional * c.initial_price;
+    if (std::isfinite(c.impact.per_notional) && !std::isfinite(c.impact.kappa)) {
+        r.diagnostics().error(r.pointer_to("impact"),
+                              fmt::format("with an initial price of {:g} the impact per unit of "
+                                          "the asset is not a finite number; make the book deeper",
+                                          c.initial_price));
+    }
     return c;
 }
 
@@ -339,6 +401,9 @@ InputError attribute_overrides(const InputError& error, std::span<const Override
 }  // namespace
 
 Override parse_override(std::string_view text) {
+    if (!valid_utf8(text)) {
+        throw InputError({Diagnostic{"--set", "", "not valid UTF-8"}});
+    }
     const auto equals = text.find('=');
     if (equals == std::string_view::npos) {
         throw InputError({Diagnostic{"--set", "",
@@ -393,7 +458,7 @@ Scenario parse_scenario(std::string_view text, const std::string& source,
     } catch (const InputError& error) {
         throw attribute_overrides(error, overrides);
     }
-    s.resolved_json = resolved.dump(2);
+    s.resolved_json = resolved.dump(2, ' ', false, json::error_handler_t::replace);
     return s;
 }
 

@@ -360,3 +360,52 @@ TEST_CASE("output series: names checked, repeats refused") {
 }
 
 }  // namespace cascade
+
+namespace cascade {
+
+TEST_CASE("hostile inputs found by fuzzing end in input errors, not crashes or hangs") {
+    const auto message = [](const std::string& text, const std::vector<Override>& overrides = {}) {
+        try {
+            parse_scenario(text, "f.json", overrides);
+        } catch (const InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    // Nesting deep enough to overflow a recursive parser's stack.
+    CHECK(message(std::string(100000, '[')) ==
+          "f.json: invalid JSON: nested more than 64 levels deep");
+    // Numbers no double can hold, in the file or in an override.
+    CHECK(message(R"({"simulation": {"paths": 1e400}})").find("invalid JSON: number overflow") !=
+          std::string::npos);
+    const std::string good = test::base_scenario().dump();
+    CHECK(message(good, {parse_override("/simulation/paths=1e400")})
+              .find("--set /simulation/paths=1e400: /simulation/paths: invalid value: number "
+                    "overflow") != std::string::npos);
+    // Bytes that are not UTF-8 in an override.
+    CHECK_THROWS_WITH_AS(parse_override("/name=\xff"), "--set: not valid UTF-8", InputError);
+    // An impact slope beyond the range of a double.
+    auto doc = test::base_scenario();
+    doc["market"]["impact"] = {{"model", "linear"}, {"per_notional", 1e300}};
+    CHECK(message(doc.dump()).find("/market/impact/per_notional: must be in (0, 1e+06]") !=
+          std::string::npos);
+    // A lognormal so narrow that every draw equals its median would never
+    // clear a lower bound at the median: rejected rather than looping forever.
+    doc = test::base_scenario();
+    doc["venue"] = {{"initial_margin", 0.02}, {"maintenance_margin", 0.01}};
+    doc["population"]["cohorts"] = nlohmann::json::array({{{"name", "x"},
+                                                           {"side", "long"},
+                                                           {"accounts", 1},
+                                                           {"notional", 100},
+                                                           {"leverage",
+                                                            {{"distribution", "lognormal"},
+                                                             {"median", 2},
+                                                             {"sigma", 1e-300},
+                                                             {"min", 2},
+                                                             {"max", 10}}}}});
+    CHECK(
+        message(doc.dump()).find("/population/cohorts/0/leverage/sigma: must be in [1e-09, 10]") !=
+        std::string::npos);
+}
+
+}  // namespace cascade

@@ -144,3 +144,20 @@ TEST_CASE("a positions CSV mixes with synthetic cohorts; over-leverage is an err
 }
 
 }  // namespace cascade
+
+namespace cascade {
+
+TEST_CASE("a distribution that draws values no double can hold is an input error") {
+    PopulationConfig c;
+    c.cohorts = {{"huge", Side::long_side, 100, FixedDistribution{5.0},
+                  LognormalDistribution{1e307, 5.0, 0.0, INFINITY}, FixedDistribution{1.0}}};
+    try {
+        build_population(c, kVenue, 100.0, 1);
+        FAIL("expected an error");
+    } catch (const InputError& e) {
+        CHECK(std::string(e.what()).find("is not a position a double can hold") !=
+              std::string::npos);
+    }
+}
+
+}  // namespace cascade
