@@ -288,8 +288,11 @@ Distribution read_histogram(ObjectReader& r, const DistributionSupport& support)
                               fmt::format("expected {} weights, one per bin between the {} "
                                           "edges, got {}",
                                           bins, d.edges.size(), d.weights.size()));
-    } else if (std::accumulate(d.weights.begin(), d.weights.end(), 0.0) <= 0.0) {
-        r.diagnostics().error(r.pointer_to("weights"), "at least one weight must be positive");
+    } else if (const double total = std::accumulate(d.weights.begin(), d.weights.end(), 0.0);
+               !(total > 0.0 && std::isfinite(total))) {
+        r.diagnostics().error(r.pointer_to("weights"),
+                              total > 0.0 ? "the weights must add up to a finite number"
+                                          : "at least one weight must be positive");
     }
     return d;
 }

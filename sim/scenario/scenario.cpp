@@ -51,6 +51,52 @@ bool valid_utf8(std::string_view text) {
     return true;
 }
 
+// Nesting is bounded before parsing: the parser and the document's copy and
+// destructor recurse, and a hostile file or --set must not overflow the stack.
+constexpr int kMaxDepth = 64;
+
+void check_nesting(std::string_view text, const std::string& source, const std::string& location) {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > kMaxDepth) {
+                throw InputError({Diagnostic{
+                    source, location,
+                    fmt::format("invalid JSON: nested more than {} levels deep", kMaxDepth)}});
+            }
+        } else if (c == '}' || c == ']') {
+            --depth;
+        }
+    }
+}
+
+// Depth of a parsed document, without recursion.
+int nesting_depth(const json& doc) {
+    int deepest = 0;
+    std::vector<std::pair<const json*, int>> pending = {{&doc, 0}};
+    while (!pending.empty()) {
+        const auto [node, depth] = pending.back();
+        pending.pop_back();
+        if (node->is_structured()) {
+            deepest = std::max(deepest, depth + 1);
+            for (const json& child : *node) {
+                pending.emplace_back(&child, depth + 1);
+            }
+        }
+    }
+    return deepest;
+}
+
 // Parses JSON, rejecting duplicate keys: nlohmann keeps the last silently,
 // which would hide a typo'd copy of a field. Reports the duplicate's pointer.
 class DuplicateKeyCheck {
@@ -111,31 +157,7 @@ json parse_json(std::string_view text, const std::string& source) {
         throw InputError(
             {Diagnostic{source, "", "file is empty; expected a JSON scenario object"}});
     }
-    // Nesting is bounded before parsing: the parser and the document's
-    // destructor recurse, and a hostile file must not overflow the stack.
-    constexpr int kMaxDepth = 64;
-    int depth = 0;
-    bool in_string = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (in_string) {
-            if (c == '\\') {
-                ++i;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > kMaxDepth) {
-                throw InputError({Diagnostic{
-                    source, "",
-                    fmt::format("invalid JSON: nested more than {} levels deep", kMaxDepth)}});
-            }
-        } else if (c == '}' || c == ']') {
-            --depth;
-        }
-    }
+    check_nesting(text, source, "");
     DuplicateKeyCheck check;
     json doc;
     try {
@@ -170,12 +192,17 @@ void apply_override(json& doc, const Override& o) {
                                                  "expected e.g. /simulation/paths",
                                                  o.pointer)}});
     }
+    if (std::count(o.pointer.begin(), o.pointer.end(), '/') > kMaxDepth) {
+        throw InputError({Diagnostic{
+            source, "", fmt::format("the pointer is more than {} levels deep", kMaxDepth)}});
+    }
     json::json_pointer pointer;
     try {
         pointer = json::json_pointer(o.pointer);
     } catch (const json::exception& e) {
         throw InputError({Diagnostic{source, o.pointer, "malformed JSON pointer"}});
     }
+    check_nesting(o.value, source, o.pointer);
     json value;
     try {
         value = json::parse(o.value);
@@ -411,8 +438,11 @@ Override parse_override(std::string_view text) {
                                                  "/json/pointer=VALUE",
                                                  text)}});
     }
+    // Messages quote the override; a huge one is cut.
+    const std::string quoted =
+        text.size() > 120 ? std::string(text.substr(0, 117)) + "..." : std::string(text);
     return Override{std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)),
-                    "--set " + std::string(text)};
+                    "--set " + quoted};
 }
 
 Scenario parse_scenario(std::string_view text, const std::string& source,
@@ -420,6 +450,13 @@ Scenario parse_scenario(std::string_view text, const std::string& source,
     json doc = parse_json(text, source);
     for (const Override& o : overrides) {
         apply_override(doc, o);
+    }
+    // A deep pointer and a deep value can together nest deeper than any file may.
+    if (!overrides.empty() && nesting_depth(doc) > kMaxDepth) {
+        throw InputError({Diagnostic{"--set", "",
+                                     fmt::format("the overrides make the scenario nest more than "
+                                                 "{} levels deep",
+                                                 kMaxDepth)}});
     }
 
     Diagnostics diagnostics(source);

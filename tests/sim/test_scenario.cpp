@@ -382,6 +382,23 @@ TEST_CASE("hostile inputs found by fuzzing end in input errors, not crashes or h
     CHECK(message(good, {parse_override("/simulation/paths=1e400")})
               .find("--set /simulation/paths=1e400: /simulation/paths: invalid value: number "
                     "overflow") != std::string::npos);
+    // Deep nesting through an override: in its value, its pointer, or both together.
+    CHECK(message(good, {parse_override("/x=" + std::string(10000, '['))})
+              .find("nested more than 64 levels deep") != std::string::npos);
+    std::string deep_pointer;
+    for (int i = 0; i < 30000; ++i) {
+        deep_pointer += "/x";
+    }
+    CHECK(message(good, {parse_override(deep_pointer + "=1")})
+              .find("the pointer is more than 64 levels deep") != std::string::npos);
+    std::string pointer_40;
+    for (int i = 0; i < 40; ++i) {
+        pointer_40 += "/a";
+    }
+    CHECK(message(good, {parse_override("/$schema" + pointer_40 + "=" + std::string(40, '[') +
+                                        std::string(40, ']'))})
+              .find("the overrides make the scenario nest more than 64 levels deep") !=
+          std::string::npos);
     // Bytes that are not UTF-8 in an override.
     CHECK_THROWS_WITH_AS(parse_override("/name=\xff"), "--set: not valid UTF-8", InputError);
     // An impact slope beyond the range of a double.
