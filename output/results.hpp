@@ -95,6 +95,19 @@ struct CohortRow {
     double liquidated_accounts_mean = 0.0;  // per path
 };
 
+// What a stopped run keeps so that `cascade run --resume` can finish it with
+// results bit-identical to an uninterrupted run: /checkpoint, written only
+// when paths_completed < paths. The per-path columns, samples and events are
+// already in the file; these are the per-step values behind the exact
+// quantile bands and the moments, and what the cohort table only shows divided.
+struct Checkpoint {
+    // One per recorded series, named after it: paths_completed x (steps + 1),
+    // row p the values of path p at every grid point.
+    std::vector<SampleSet> series_values;
+    std::vector<std::uint64_t> cohort_liquidations;  // per cohort, summed over the paths
+    std::uint64_t population_fingerprint = 0;        // of the population the paths ran against
+};
+
 struct Results {
     RunInfo run;
     std::vector<double> time_seconds;     // steps + 1
@@ -107,6 +120,7 @@ struct Results {
     std::vector<CohortRow> cohorts;
     std::uint64_t first_imported_account = 0;
     std::vector<std::string> imported_accounts;  // CSV ids, from first_imported_account on
+    Checkpoint checkpoint;                       // empty unless the run was stopped early
 
     const PathColumn& path_column(const std::string& name) const;
     const Metric& metric(const std::string& name) const;

@@ -6,40 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "output/hdf5_support.hpp"
 #include "output/results_writer.hpp"
 #include "sim/errors.hpp"
 
 namespace cascade {
 namespace {
-
-std::string read_string_attribute(const H5::H5Object& object, const std::string& name) {
-    if (!object.attrExists(name)) {
-        return "";
-    }
-    const H5::Attribute attribute = object.openAttribute(name);
-    const H5::DataType type = attribute.getDataType();
-    if (type.getClass() != H5T_STRING) {
-        return "";
-    }
-    std::string value;
-    attribute.read(attribute.getStrType(), value);
-    return value;
-}
-
-template <class T>
-T read_scalar_attribute(const H5::H5Object& object, const std::string& name, T fallback) {
-    if (!object.attrExists(name)) {
-        return fallback;
-    }
-    const H5::Attribute attribute = object.openAttribute(name);
-    T value = fallback;
-    if constexpr (std::is_same_v<T, double>) {
-        attribute.read(H5::PredType::NATIVE_DOUBLE, &value);
-    } else {
-        attribute.read(H5::PredType::NATIVE_UINT64, &value);
-    }
-    return value;
-}
 
 std::string type_name(const H5::DataSet& set) {
     const H5::DataType type = set.getDataType();
@@ -104,7 +76,9 @@ void print_report(const H5::H5File& file, const std::filesystem::path& path, std
                read_scalar_attribute<std::uint64_t>(root, "steps", 0),
                read_string_attribute(root, "engine"),
                completed == paths ? std::string("complete")
-                                  : fmt::format("INCOMPLETE: {} of {} paths", completed, paths));
+                                  : fmt::format("INCOMPLETE: {} of {} paths (finish it with "
+                                                "cascade run --resume {})",
+                                                completed, paths, path.string()));
 
     if (file.nameExists("/metrics")) {
         const H5::Group metrics = file.openGroup("/metrics");
@@ -136,42 +110,13 @@ void print_report(const H5::H5File& file, const std::filesystem::path& path, std
 }  // namespace
 
 void inspect_results(const std::filesystem::path& file, std::FILE* out) {
-    const std::string source = file.string();
-    std::error_code ec;
-    if (!std::filesystem::exists(file, ec)) {
-        throw InputError({Diagnostic{source, "", "no such file"}});
-    }
-    if (std::filesystem::is_directory(file, ec)) {
-        throw InputError({Diagnostic{source, "", "is a directory; expected a results file"}});
-    }
     H5::Exception::dontPrint();
+    const H5::H5File h5 = open_results_file(file);
     try {
-        if (!H5::H5File::isHdf5(source)) {
-            throw InputError({Diagnostic{source, "", "not an HDF5 file"}});
-        }
-        const H5::H5File h5(source, H5F_ACC_RDONLY);
-        const H5::Group root = h5.openGroup("/");
-        if (read_string_attribute(root, "filetype") != "cascade-results") {
-            throw InputError(
-                {Diagnostic{source, "",
-                            "an HDF5 file, but not a cascade results file (no filetype "
-                            "\"cascade-results\")"}});
-        }
-        int version[2] = {0, 0};
-        root.openAttribute("format_version").read(H5::PredType::NATIVE_INT, version);
-        if (version[0] != kFormatVersion[0]) {
-            throw InputError(
-                {Diagnostic{source, "",
-                            fmt::format("results format {}.{}; this cascade reads format {}.x",
-                                        version[0], version[1], kFormatVersion[0])}});
-        }
         print_report(h5, file, out);
     } catch (const H5::Exception& e) {
         // Truncated or damaged files fail somewhere inside HDF5.
-        throw InputError({Diagnostic{source, "",
-                                     fmt::format("cannot be read as a results file (truncated or "
-                                                 "damaged?): {}",
-                                                 e.getDetailMsg())}});
+        throw_damaged_file(file, e);
     }
 }
 

@@ -11,6 +11,7 @@
 #include <H5Cpp.h>
 #include <fmt/format.h>
 
+#include "output/hdf5_support.hpp"
 #include "sim/build_info.hpp"
 #include "sim/errors.hpp"
 
@@ -150,21 +151,7 @@ H5::DataSet write_rows(const H5::Group& group, const std::string& name,
 
 void write_events(Writer& writer, const H5::Group& group,
                   const std::vector<LiquidationEvent>& events) {
-    H5::CompType type(sizeof(LiquidationEvent));
-    type.insertMember("path", HOFFSET(LiquidationEvent, path), H5::PredType::NATIVE_UINT64);
-    type.insertMember("step", HOFFSET(LiquidationEvent, step), H5::PredType::NATIVE_UINT32);
-    type.insertMember("round", HOFFSET(LiquidationEvent, round), H5::PredType::NATIVE_UINT32);
-    type.insertMember("account", HOFFSET(LiquidationEvent, account), H5::PredType::NATIVE_UINT64);
-    type.insertMember("cohort", HOFFSET(LiquidationEvent, cohort), H5::PredType::NATIVE_UINT32);
-    type.insertMember("side", HOFFSET(LiquidationEvent, side), H5::PredType::NATIVE_INT8);
-    type.insertMember("size", HOFFSET(LiquidationEvent, size), H5::PredType::NATIVE_DOUBLE);
-    type.insertMember("trigger_price", HOFFSET(LiquidationEvent, trigger_price),
-                      H5::PredType::NATIVE_DOUBLE);
-    type.insertMember("fill_price", HOFFSET(LiquidationEvent, fill_price),
-                      H5::PredType::NATIVE_DOUBLE);
-    type.insertMember("penalty", HOFFSET(LiquidationEvent, penalty), H5::PredType::NATIVE_DOUBLE);
-    type.insertMember("shortfall", HOFFSET(LiquidationEvent, shortfall),
-                      H5::PredType::NATIVE_DOUBLE);
+    const H5::CompType type = liquidation_event_type();
     const hsize_t rows = events.size();
     H5::DSetCreatPropList properties;
     chunk_table(properties, rows, sizeof(LiquidationEvent), writer.compression());
@@ -263,6 +250,27 @@ void write_population(Writer& writer, const Results& results) {
     set_attribute(imported, "first_account", results.first_imported_account);
 }
 
+// What `cascade run --resume` needs beyond the other groups; only in files
+// of stopped runs.
+void write_checkpoint(Writer& writer, const Checkpoint& checkpoint) {
+    H5::Group group = writer.group(
+        "/checkpoint",
+        "state of a stopped run that `cascade run --resume FILE` continues from; absent when the "
+        "run is complete");
+    set_attribute(group, "population_fingerprint", checkpoint.population_fingerprint);
+    H5::Group series = writer.group("/checkpoint/series",
+                                    "every completed path's values of each recorded series");
+    for (const SampleSet& s : checkpoint.series_values) {
+        writer.dataset(series, s.info.name, s.values.data, {s.values.rows, s.values.cols}, s.info);
+    }
+    const hsize_t cohorts = checkpoint.cohort_liquidations.size();
+    H5::DataSet counts =
+        write_rows(group, "cohort_liquidations", H5::PredType::NATIVE_UINT64,
+                   H5::PredType::NATIVE_UINT64, checkpoint.cohort_liquidations.data(), cohorts);
+    describe(counts, "accounts",
+             "per cohort, accounts liquidated summed over the completed paths");
+}
+
 void write_contents(H5::H5File& file, const Results& results, const Scenario& scenario) {
     H5::Group root = file.openGroup("/");
     set_attribute(root, "filetype", std::string("cascade-results"));
@@ -320,6 +328,10 @@ void write_contents(H5::H5File& file, const Results& results, const Scenario& sc
     write_events(writer, writer.group("/events", "what happened on the sample paths"),
                  results.events);
     write_population(writer, results);
+
+    if (results.run.paths_completed < results.run.paths) {
+        write_checkpoint(writer, results.checkpoint);
+    }
 
     H5::Group metrics =
         writer.group("/metrics", "estimates over all paths, with standard errors and raw moments");

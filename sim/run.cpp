@@ -188,6 +188,64 @@ struct BlockResult {
 constexpr std::uint64_t kMemoryLimitBytes = 8ULL << 30;
 constexpr double kLedgerTolerance = 1e-9;
 
+// Checks that a stopped run's state fits the scenario and population of the
+// run continuing it; throws InputError naming the file otherwise.
+void check_resume_state(const ResumeState& state, const Scenario& scenario,
+                        const Population& population, std::uint64_t kept) {
+    const std::string source = state.file.string();
+    const auto refuse = [&](const std::string& message) {
+        throw InputError({Diagnostic{source, "", message}});
+    };
+    const std::uint64_t done = state.paths_completed;
+    const std::size_t points = scenario.simulation.grid.steps + 1ULL;
+    if (fingerprint(population) != state.checkpoint.population_fingerprint) {
+        refuse("the population built now differs from the one the stopped run simulated (did "
+               "its positions CSV change?); resuming would mix two populations");
+    }
+    if (done % kBlockPaths != 0 || done >= scenario.simulation.paths) {
+        refuse(fmt::format("paths_completed = {} is not a whole number of {}-path blocks below "
+                           "the {} paths asked for; the file is damaged",
+                           done, kBlockPaths, scenario.simulation.paths));
+    }
+    for (const DatasetInfo& info : column_infos()) {
+        const auto it = std::find_if(state.paths.begin(), state.paths.end(),
+                                     [&](const PathColumn& c) { return c.info.name == info.name; });
+        if (it == state.paths.end() || it->values.size() != done) {
+            refuse(fmt::format("/paths/{} is missing or does not hold {} values", info.name, done));
+        }
+    }
+    const auto check_matrix = [&](const std::vector<SampleSet>& sets, std::string_view group,
+                                  std::string_view name, std::uint64_t rows) {
+        const auto it = std::find_if(sets.begin(), sets.end(),
+                                     [&](const SampleSet& s) { return s.info.name == name; });
+        if (it == sets.end() || it->values.rows != rows || it->values.cols != points) {
+            refuse(fmt::format("{}/{} is missing or is not {} x {}", group, name, rows, points));
+        }
+    };
+    check_matrix(state.samples, "/samples", "price", std::min(kept, done));
+    check_matrix(state.samples, "/samples", "exogenous_price", std::min(kept, done));
+    for (SeriesKind kind : scenario.output.series) {
+        check_matrix(state.checkpoint.series_values, "/checkpoint/series",
+                     kSeriesNames[static_cast<std::size_t>(kind)], done);
+    }
+    if (state.checkpoint.cohort_liquidations.size() != population.cohorts.size()) {
+        refuse(fmt::format("/checkpoint/cohort_liquidations has {} rows for {} cohorts",
+                           state.checkpoint.cohort_liquidations.size(), population.cohorts.size()));
+    }
+    for (const LiquidationEvent& e : state.events) {
+        if (e.path >= std::min(kept, done)) {
+            refuse(fmt::format("/events/liquidations has an event of path {}, which is not a "
+                               "completed sample path",
+                               e.path));
+        }
+    }
+}
+
+const SampleSet& named(const std::vector<SampleSet>& sets, std::string_view name) {
+    return *std::find_if(sets.begin(), sets.end(),
+                         [&](const SampleSet& s) { return s.info.name == name; });
+}
+
 }  // namespace
 
 std::uint64_t estimate_run_memory(const Scenario& scenario) {
@@ -266,6 +324,48 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     std::vector<PointMoments> moments(recorded.size(), PointMoments(points));
     std::vector<std::uint64_t> cohort_liquidations(cohorts, 0);
 
+    // Resuming: the stopped run's paths, exactly as it left them, and the
+    // moments replayed block by block as the uninterrupted run merges them.
+    const std::uint64_t resumed = options.resume != nullptr ? options.resume->paths_completed : 0;
+    if (options.resume != nullptr) {
+        const ResumeState& state = *options.resume;
+        check_resume_state(state, scenario, population, kept);
+        for (PathColumn& column : results.paths) {
+            const auto& saved = std::find_if(state.paths.begin(), state.paths.end(),
+                                             [&](const PathColumn& c) {
+                                                 return c.info.name == column.info.name;
+                                             })->values;
+            std::copy(saved.begin(), saved.end(), column.values.begin());
+        }
+        for (SampleSet* samples : {&price_samples, &exogenous_samples}) {
+            const Matrix& saved = named(state.samples, samples->info.name).values;
+            std::copy(saved.data.begin(), saved.data.end(), samples->values.data.begin());
+        }
+        results.events = state.events;
+        cohort_liquidations = state.checkpoint.cohort_liquidations;
+        for (std::size_t s = 0; s < recorded.size(); ++s) {
+            const Matrix& saved =
+                named(state.checkpoint.series_values,
+                      kSeriesNames[static_cast<std::size_t>(recorded[s])])
+                    .values;
+            for (std::uint64_t p = 0; p < resumed; ++p) {
+                for (std::size_t k = 0; k < points; ++k) {
+                    by_point[s].data()[k * paths + p] = saved(p, k);
+                }
+            }
+            for (std::uint64_t first = 0; first < resumed; first += kBlockPaths) {
+                PointMoments block(points);
+                for (std::uint64_t p = first; p < first + kBlockPaths; ++p) {
+                    block.add(std::span<const double>(saved.row(p), points));
+                }
+                moments[s].merge(block);
+            }
+        }
+        if (options.on_progress) {
+            options.on_progress(resumed);
+        }
+    }
+
     tbb::enumerable_thread_specific<TraceRows> scratch([points] { return TraceRows(points); });
     const auto simulate_block = [&](std::uint64_t block) {
         BlockResult r;
@@ -320,8 +420,8 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
 
     const auto start = Clock::now();
     const std::uint64_t blocks = (paths + kBlockPaths - 1) / kBlockPaths;
-    std::uint64_t next_block = 0;
-    std::uint64_t paths_done = 0;
+    std::uint64_t next_block = resumed / kBlockPaths;
+    std::uint64_t paths_done = resumed;
     arena.execute([&] {
         tbb::parallel_pipeline(
             4 * results.run.threads,
@@ -414,6 +514,25 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
             {summary.name, static_cast<std::int8_t>(summary.side), summary.accounts,
              summary.excluded, summary.clipped, summary.notional, summary.collateral,
              static_cast<double>(cohort_liquidations[c]) / static_cast<double>(done)});
+    }
+    // Stopped early: what --resume needs to finish the run.
+    if (done < paths) {
+        Checkpoint& checkpoint = results.checkpoint;
+        checkpoint.population_fingerprint = fingerprint(population);
+        checkpoint.cohort_liquidations = cohort_liquidations;
+        for (std::size_t s = 0; s < recorded.size(); ++s) {
+            const DatasetInfo info = series_info(recorded[s]);
+            SampleSet values{{info.name, info.units,
+                              info.description +
+                                  " of every completed path at every grid point, row per path"},
+                             Matrix(done, points)};
+            for (std::uint64_t p = 0; p < done; ++p) {
+                for (std::size_t k = 0; k < points; ++k) {
+                    values.values(p, k) = by_point[s].data()[k * stride + p];
+                }
+            }
+            checkpoint.series_values.push_back(std::move(values));
+        }
     }
     results.first_imported_account = population.first_imported;
     results.imported_accounts = population.imported_labels;

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "output/results.hpp"
+#include "output/resume_state.hpp"
 #include "sim/path_kernel.hpp"
 #include "sim/scenario/scenario.hpp"
 
@@ -28,6 +29,11 @@ struct RunOptions {
     // block boundary with the paths completed so far (a prefix in path order),
     // and Results::run.paths_completed says how many.
     const std::atomic<int>* stop = nullptr;
+    // When set: continue this stopped run (same scenario, read from its file)
+    // from its first missing path. The results are bit-identical to those of
+    // an uninterrupted run. Throws InputError if the state does not fit the
+    // scenario or the population it builds.
+    const ResumeState* resume = nullptr;
 };
 
 Results run_simulation(const Scenario& scenario, const RunOptions& options = {});

@@ -214,4 +214,51 @@ Population build_population(const PopulationConfig& config, const VenueConfig& v
     return population;
 }
 
+namespace {
+
+class Fnv1a {
+  public:
+    void bytes(const void* data, std::size_t size) {
+        const auto* p = static_cast<const unsigned char*>(data);
+        for (std::size_t i = 0; i < size; ++i) {
+            hash_ = (hash_ ^ p[i]) * 0x100000001b3ULL;
+        }
+    }
+    template <class T>
+    void values(const std::vector<T>& v) {
+        value(v.size());
+        bytes(v.data(), v.size() * sizeof(T));
+    }
+    template <class T>
+    void value(const T& v) {
+        bytes(&v, sizeof v);
+    }
+    std::uint64_t digest() const { return hash_; }
+
+  private:
+    std::uint64_t hash_ = 0xcbf29ce484222325ULL;
+};
+
+}  // namespace
+
+std::uint64_t fingerprint(const Population& population) {
+    Fnv1a h;
+    for (const SideBook* book : {&population.longs, &population.shorts}) {
+        h.value(book->side);
+        h.values(book->log_trigger);
+        h.values(book->size);
+        h.values(book->entry);
+        h.values(book->collateral);
+        h.values(book->cohort);
+        h.values(book->account);
+    }
+    h.value(population.cohorts.size());
+    h.value(population.first_imported);
+    for (const std::string& label : population.imported_labels) {
+        h.value(label.size());
+        h.bytes(label.data(), label.size());
+    }
+    return h.digest();
+}
+
 }  // namespace cascade

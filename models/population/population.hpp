@@ -77,4 +77,9 @@ struct Population {
 Population build_population(const PopulationConfig& config, const VenueConfig& venue,
                             double initial_price, std::uint64_t seed);
 
+// A 64-bit digest (FNV-1a) of everything in the books and the account labels:
+// two populations with the same fingerprint simulate identically. A resumed
+// run checks it against the one the interrupted run recorded.
+std::uint64_t fingerprint(const Population& population);
+
 }  // namespace cascade

@@ -16,6 +16,7 @@
 #include "output/console_summary.hpp"
 #include "output/results_inspector.hpp"
 #include "output/results_writer.hpp"
+#include "output/resume_state.hpp"
 #include "sim/build_info.hpp"
 #include "sim/cli/progress.hpp"
 #include "sim/cli/report_runner.hpp"
@@ -68,8 +69,9 @@ struct ScenarioArguments {
     std::vector<std::string> sets;
 };
 
-void add_scenario_arguments(CLI::App& command, ScenarioArguments& arguments) {
-    command.add_option("scenario", arguments.file, "Scenario file (JSON)")->required();
+void add_scenario_arguments(CLI::App& command, ScenarioArguments& arguments,
+                            bool required = true) {
+    command.add_option("scenario", arguments.file, "Scenario file (JSON)")->required(required);
     command
         .add_option("--set", arguments.sets,
                     "Override a scenario value: /json/pointer=VALUE (VALUE is JSON, or a "
@@ -88,6 +90,7 @@ struct RunArguments {
     bool quiet = false;
     std::string engine = "cursor";
     std::string report;  // HTML report to build after the run, if any
+    std::string resume;  // a stopped run's results file to finish, if any
 };
 
 Scenario load(const ScenarioArguments& arguments, std::vector<Override> overrides = {}) {
@@ -106,8 +109,16 @@ int command_validate(const ScenarioArguments& arguments) {
     return kExitSuccess;
 }
 
-int command_run(const RunArguments& arguments, const char* executable) {
-    const auto started = std::chrono::steady_clock::now();
+// What to run: a scenario from its file, or a stopped run read back from its
+// results file (--resume).
+struct RunPlan {
+    Scenario scenario;
+    EngineKind engine = EngineKind::cursor;
+    std::filesystem::path output;
+    std::optional<ResumeState> resume;
+};
+
+RunPlan plan_fresh_run(const RunArguments& arguments) {
     std::vector<Override> shortcuts;
     const auto shortcut = [&](const char* option, const char* pointer,
                               const std::optional<std::string>& value) {
@@ -118,13 +129,56 @@ int command_run(const RunArguments& arguments, const char* executable) {
     shortcut("--paths", "/simulation/paths", arguments.paths);
     shortcut("--seed", "/simulation/seed", arguments.seed);
     shortcut("--threads", "/simulation/threads", arguments.threads);
-    const Scenario scenario = load(arguments.scenario, shortcuts);
-
-    const std::filesystem::path output =
+    RunPlan plan;
+    plan.scenario = load(arguments.scenario, shortcuts);
+    plan.engine = arguments.engine == "reference" ? EngineKind::reference_scan : EngineKind::cursor;
+    plan.output =
         arguments.output.empty()
             ? std::filesystem::path(std::filesystem::path(arguments.scenario.file).stem().string() +
                                     ".h5")
             : std::filesystem::path(arguments.output);
+    return plan;
+}
+
+// --resume FILE: the scenario, seed and engine are the stopped run's own; only
+// the thread count (which changes no result) and the output name may differ.
+RunPlan plan_resumed_run(const RunArguments& arguments) {
+    ResumeState state = read_resume_state(arguments.resume);
+    if (state.cascade_version != cascade_version() || state.git_revision != git_revision()) {
+        throw InputError({Diagnostic{
+            arguments.resume, "",
+            fmt::format("written by cascade {} ({}), and this is cascade {} ({}): another build "
+                        "may simulate differently, so the resumed file could not be identical "
+                        "to an uninterrupted run; rerun the scenario (its resolved form is the "
+                        "file's \"scenario\" attribute) with this build",
+                        state.cascade_version, state.git_revision, cascade_version(),
+                        git_revision())}});
+    }
+    std::vector<Override> overrides;
+    if (arguments.threads) {
+        overrides.push_back({"/simulation/threads", *arguments.threads,
+                             fmt::format("--threads {}", *arguments.threads)});
+    }
+    RunPlan plan;
+    plan.scenario = parse_scenario(
+        state.scenario_json, fmt::format("{} (attribute \"scenario\")", arguments.resume),
+        overrides);
+    plan.engine = state.engine == "reference" ? EngineKind::reference_scan : EngineKind::cursor;
+    plan.output = arguments.output.empty() ? std::filesystem::path(arguments.resume)
+                                           : std::filesystem::path(arguments.output);
+    plan.resume = std::move(state);
+    return plan;
+}
+
+int command_run(const RunArguments& arguments, const char* executable) {
+    const auto started = std::chrono::steady_clock::now();
+    if (arguments.resume.empty() && arguments.scenario.file.empty()) {
+        throw InputError({Diagnostic{"", "", "run: give a scenario file, or --resume OUT.h5"}});
+    }
+    const RunPlan plan =
+        arguments.resume.empty() ? plan_fresh_run(arguments) : plan_resumed_run(arguments);
+    const Scenario& scenario = plan.scenario;
+    const std::filesystem::path& output = plan.output;
     check_output_path(output);
 
     ProgressReporter progress(scenario.simulation.paths,
@@ -132,8 +186,8 @@ int command_run(const RunArguments& arguments, const char* executable) {
     const StopOnSignals stop_on_signals;
     RunOptions options;
     options.stop = &stop_signal;
-    options.engine =
-        arguments.engine == "reference" ? EngineKind::reference_scan : EngineKind::cursor;
+    options.engine = plan.engine;
+    options.resume = plan.resume ? &*plan.resume : nullptr;
     options.on_progress = [&](std::uint64_t done) { progress.update(done); };
     const Results results = run_simulation(scenario, options);
     progress.finish();
@@ -144,9 +198,11 @@ int command_run(const RunArguments& arguments, const char* executable) {
     if (results.run.paths_completed < results.run.paths) {
         // Stopped by a signal: what was done is saved, marked incomplete.
         const int signal = stop_signal.load();
-        fmt::print(stderr, "interrupted ({}): {} of {} paths written to {}, marked complete = 0\n",
+        fmt::print(stderr,
+                   "interrupted ({}): {} of {} paths written to {}, marked complete = 0; "
+                   "finish it with: cascade run --resume {}\n",
                    signal == SIGTERM ? "SIGTERM" : "SIGINT", results.run.paths_completed,
-                   results.run.paths, output.string());
+                   results.run.paths, output.string(), output.string());
         return 128 + (signal != 0 ? signal : SIGINT);
     }
 
@@ -180,7 +236,7 @@ int run_cli(int argc, char** argv) {
     RunArguments run;
     CLI::App* run_command =
         app.add_subcommand("run", "Simulate a scenario and write the results to HDF5");
-    add_scenario_arguments(*run_command, run.scenario);
+    add_scenario_arguments(*run_command, run.scenario, /*required=*/false);
     run_command
         ->add_option("-o,--output", run.output,
                      "Results file (default: the scenario's file name with .h5, here)")
@@ -205,6 +261,16 @@ int run_cli(int argc, char** argv) {
                      "Also build an HTML report (scripts/report.py, needs Debian's "
                      "python3-h5py and python3-matplotlib)")
         ->type_name("REPORT.html");
+    CLI::Option* resume_option =
+        run_command
+            ->add_option("--resume", run.resume,
+                         "Finish a run stopped by SIGINT/SIGTERM (its file has complete = 0): "
+                         "same scenario, seed and engine, read from the file; the finished file "
+                         "(written over it, or to -o) is identical to an uninterrupted run's")
+            ->type_name("OUT.h5");
+    for (const char* fixed : {"scenario", "--set", "--paths", "--seed", "--engine"}) {
+        resume_option->excludes(run_command->get_option(fixed));
+    }
 
     std::string inspected;
     CLI::App* inspect_command = app.add_subcommand(

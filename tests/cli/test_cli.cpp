@@ -20,34 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Every dataset in a results file, by path, as raw bytes.
-std::map<std::string, std::vector<char>> read_all_datasets(const fs::path& file) {
-    std::map<std::string, std::vector<char>> contents;
-    H5::H5File h5(file.string(), H5F_ACC_RDONLY);
-    std::vector<std::string> pending = {"/"};
-    while (!pending.empty()) {
-        const std::string group_path = pending.back();
-        pending.pop_back();
-        H5::Group group = h5.openGroup(group_path);
-        for (hsize_t i = 0; i < group.getNumObjs(); ++i) {
-            const std::string name = group.getObjnameByIdx(i);
-            const std::string path = (group_path == "/" ? "" : group_path) + "/" + name;
-            if (group.getObjTypeByIdx(i) == H5G_GROUP) {
-                pending.push_back(path);
-                continue;
-            }
-            H5::DataSet set = h5.openDataSet(path);
-            const H5::DataType type = set.getDataType();
-            std::vector<char> bytes(set.getSpace().getSelectNpoints() * type.getSize());
-            if (!bytes.empty()) {
-                set.read(bytes.data(), type);
-            }
-            contents[path] = std::move(bytes);
-        }
-    }
-    return contents;
-}
-
 bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
@@ -83,21 +55,13 @@ TEST_CASE("results are bit-identical for 1 and 2 threads") {
                                         "--paths", "700", "--threads", "2", "--quiet"});
     REQUIRE(one.exit_code == 0);
     REQUIRE(two.exit_code == 0);
-    const auto a = read_all_datasets(dir / "one.h5");
-    const auto b = read_all_datasets(dir / "two.h5");
-    CHECK(a.size() >= 10);
-    REQUIRE(a.size() == b.size());
-    for (const auto& [path, bytes] : a) {
-        INFO("dataset " << path);
-        REQUIRE(b.count(path) == 1);
-        CHECK(bytes == b.at(path));
-    }
+    test::check_same_datasets(dir / "one.h5", dir / "two.h5");
     // A different seed is a different run.
     const auto other = test::run_cascade({"run", kFlashCrash, "-o", (dir / "other.h5").string(),
                                           "--paths", "700", "--seed", "5", "--quiet"});
     REQUIRE(other.exit_code == 0);
-    CHECK(read_all_datasets(dir / "other.h5").at("/paths/final_price") !=
-          a.at("/paths/final_price"));
+    CHECK(test::read_all_datasets(dir / "other.h5").at("/paths/final_price") !=
+          test::read_all_datasets(dir / "one.h5").at("/paths/final_price"));
 }
 
 TEST_CASE("run prints a summary with throughput and the key figures") {
@@ -335,6 +299,46 @@ TEST_CASE("SIGINT and SIGTERM stop at a block boundary and save every completed 
             CHECK(reference.final_price == stopped.final_price);
         }
     }
+}
+
+TEST_CASE("run --resume finishes a run stopped by SIGINT, identical to an uninterrupted run") {
+    test::TempDir dir;
+    const auto out = dir / "stopped.h5";
+    const std::vector<std::string> scenario = {
+        (test::source_dir() / "scenarios/calm.json").string(), "--paths", "100000", "--set",
+        "/output/series=[\"price\", \"insurance_fund\"]"};
+    std::vector<std::string> arguments = {"run", "-o", out.string(), "--threads", "2"};
+    arguments.insert(arguments.begin() + 1, scenario.begin(), scenario.end());
+    test::RunningCascade run(arguments);
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    run.signal(SIGINT);
+    REQUIRE(run.wait().exit_code == 130);
+    REQUIRE(summarise_file(out).complete == 0);
+
+    // Everything that would change the results is the stopped run's own.
+    for (const auto& extra : std::vector<std::vector<std::string>>{
+             {kFlashCrash}, {"--paths", "5"}, {"--seed", "1"}, {"--set", "/name=x"},
+             {"--engine", "reference"}}) {
+        std::vector<std::string> bad = {"run", "--resume", out.string()};
+        bad.insert(bad.end(), extra.begin(), extra.end());
+        INFO("extra " << extra.front());
+        CHECK(test::run_cascade(bad).exit_code == 2);
+    }
+    CHECK(test::run_cascade({"run"}).exit_code == 2);
+
+    const auto resumed = test::run_cascade({"run", "--resume", out.string(), "--threads", "1"});
+    REQUIRE(resumed.exit_code == 0);
+    CHECK(contains(resumed.out, out.string()));
+    CHECK(summarise_file(out).complete == 1);
+    const auto again = test::run_cascade({"run", "--resume", out.string()});
+    CHECK(again.exit_code == 2);
+    CHECK(contains(again.err, "nothing to resume"));
+
+    const auto full = dir / "full.h5";
+    arguments = {"run", "-o", full.string(), "-q"};
+    arguments.insert(arguments.begin() + 1, scenario.begin(), scenario.end());
+    REQUIRE(test::run_cascade(arguments).exit_code == 0);
+    test::check_same_datasets(full, out);
 }
 
 TEST_CASE("a second signal ends the run at once, leaving nothing under the requested name") {

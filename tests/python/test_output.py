@@ -18,9 +18,11 @@ import json
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -263,8 +265,11 @@ def shape_sizes(f):
         key = (row.get("cohort") or "imported", row["side"].lower())
         if key not in imported_cohorts:
             imported_cohorts.append(key)
+    completed = int(f.attrs["paths_completed"])
     return {
-        "paths": int(f.attrs["paths"]),
+        # A stopped run's datasets hold its completed paths (see `complete`).
+        "paths": completed,
+        "paths_completed": completed,
         "steps": int(f.attrs["steps"]),
         "L": len(scenario["output"]["quantiles"]),
         "K": k,
@@ -323,6 +328,8 @@ def contract_problems(f, contract, require_all=True):
 
     With require_all False, documented /series subgroups may be absent (a run
     that records only some series); everything else is still required.
+    /checkpoint is required in a stopped run's file (complete = 0), with one
+    dataset per recorded series, and must be absent from a complete one.
     """
     problems = []
     objects = all_objects(f)
@@ -334,8 +341,13 @@ def contract_problems(f, contract, require_all=True):
         parts = path.split("/")
         optional = (not require_all and len(parts) >= 3 and parts[1] == "series"
                     and parts[2] not in recorded)
+        if parts[1] == "checkpoint":
+            optional = int(f.attrs["complete"]) == 1 or (
+                len(parts) == 4 and parts[2] == "series" and parts[3] not in recorded)
         if not optional:
             problems.append(f"{path}: documented but not in the file")
+    if int(f.attrs["complete"]) == 1 and "checkpoint" in f:
+        problems.append("/checkpoint: in a complete file")
     for name in f.attrs:
         if name not in contract.attribute_rows:
             problems.append(f"/@{name}: attribute not documented")
@@ -1077,7 +1089,9 @@ class DocumentedContract(unittest.TestCase):
         self.assertEqual(missing, [], "objects in the file but not in docs/output-format.md")
 
     def test_every_documented_path_exists(self):
-        absent = sorted(set(self.object_rows) - set(self.objects))
+        # /checkpoint is only in stopped runs' files (StoppedRun checks it there).
+        absent = sorted(p for p in set(self.object_rows) - set(self.objects)
+                        if not p.startswith("/checkpoint"))
         self.assertEqual(absent, [], "paths in docs/output-format.md but not in the file")
 
     def test_every_attribute_is_documented(self):
@@ -1163,6 +1177,50 @@ class DocumentedContract(unittest.TestCase):
             text = f.read()
         major, minor = (int(v) for v in self.f.attrs["format_version"])
         self.assertIn(f"(currently `[{major}, {minor}]`)", text)
+
+
+class StoppedRun(unittest.TestCase):
+    """A run stopped by SIGINT: a valid file marked incomplete, with a checkpoint
+    that agrees with the per-path columns, which --resume turns into the file
+    of an uninterrupted run."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.file = os.path.join(_tmp.name, "stopped.h5")
+        command = [EXE, "run", os.path.join(REPO, "scenarios", "calm.json"), "-o", cls.file,
+                   "--quiet", "--paths", "200000", "--threads", "2",
+                   "--set", '/output/series=["price", "insurance_fund", "open_interest"]']
+        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        time.sleep(0.7)
+        process.send_signal(signal.SIGINT)
+        _, cls.err = process.communicate(timeout=600)
+        cls.returncode = process.returncode
+
+    def test_stopped_file_is_valid_and_documented(self):
+        self.assertEqual(self.returncode, 130, self.err)
+        with h5py.File(self.file, "r") as f:
+            self.assertEqual(int(f.attrs["complete"]), 0)
+            done = int(f.attrs["paths_completed"])
+            self.assertGreater(done, 0)
+            self.assertEqual(contract_problems(f, Contract(), require_all=False), [])
+            steps = int(f.attrs["steps"])
+            c = f["checkpoint"]
+            self.assertEqual(sorted(c["series"]), ["insurance_fund", "open_interest", "price"])
+            for name in c["series"]:
+                self.assertEqual(c["series"][name].shape, (done, steps + 1), name)
+            # Independent views of the same paths agree.
+            p = f["paths"]
+            np.testing.assert_array_equal(c["series/price"][:, -1], p["final_price"][()])
+            np.testing.assert_array_equal(np.min(c["series/price"][()], axis=1),
+                                          p["min_price"][()])
+            np.testing.assert_array_equal(c["series/insurance_fund"][:, -1],
+                                          p["insurance_fund_final"][()])
+            np.testing.assert_allclose(np.mean(c["series/price"][()], axis=0),
+                                       f["series/price/mean"][()], rtol=1e-12)
+            cohorts = f["population/cohorts"][()]
+            np.testing.assert_allclose(c["cohort_liquidations"][()] / done,
+                                       cohorts["liquidated_accounts_mean"], rtol=1e-15)
 
 
 class EngineEquivalence(unittest.TestCase):

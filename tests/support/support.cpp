@@ -1,5 +1,8 @@
 #include "support/support.hpp"
 
+#include <H5Cpp.h>
+#include <doctest/doctest.h>
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -155,6 +158,45 @@ MeanEstimate estimate_mean(std::span<const double> values) {
 
 std::filesystem::path source_dir() {
     return CASCADE_SOURCE_DIR;
+}
+
+std::map<std::string, std::vector<char>> read_all_datasets(const std::filesystem::path& file) {
+    std::map<std::string, std::vector<char>> contents;
+    H5::H5File h5(file.string(), H5F_ACC_RDONLY);
+    std::vector<std::string> pending = {"/"};
+    while (!pending.empty()) {
+        const std::string group_path = pending.back();
+        pending.pop_back();
+        H5::Group group = h5.openGroup(group_path);
+        for (hsize_t i = 0; i < group.getNumObjs(); ++i) {
+            const std::string name = group.getObjnameByIdx(i);
+            const std::string path = (group_path == "/" ? "" : group_path) + "/" + name;
+            if (group.getObjTypeByIdx(i) == H5G_GROUP) {
+                pending.push_back(path);
+                continue;
+            }
+            H5::DataSet set = h5.openDataSet(path);
+            const H5::DataType type = set.getDataType();
+            std::vector<char> bytes(set.getSpace().getSelectNpoints() * type.getSize());
+            if (!bytes.empty()) {
+                set.read(bytes.data(), type);
+            }
+            contents[path] = std::move(bytes);
+        }
+    }
+    return contents;
+}
+
+void check_same_datasets(const std::filesystem::path& a, const std::filesystem::path& b) {
+    const auto first = read_all_datasets(a);
+    const auto second = read_all_datasets(b);
+    CHECK(first.size() >= 10);
+    CHECK(first.size() == second.size());
+    for (const auto& [path, bytes] : first) {
+        INFO("dataset " << path);
+        REQUIRE(second.count(path) == 1);
+        CHECK(bytes == second.at(path));
+    }
 }
 
 }  // namespace cascade::test

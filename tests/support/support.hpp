@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -68,5 +69,12 @@ struct MeanEstimate {
 MeanEstimate estimate_mean(std::span<const double> values);
 
 std::filesystem::path source_dir();
+
+// Every dataset in an HDF5 file, by path, as raw bytes (attributes left out:
+// timings and creation time differ between identical runs).
+std::map<std::string, std::vector<char>> read_all_datasets(const std::filesystem::path& file);
+
+// CHECKs that two results files hold the same datasets, byte for byte.
+void check_same_datasets(const std::filesystem::path& a, const std::filesystem::path& b);
 
 }  // namespace cascade::test

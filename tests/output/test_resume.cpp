@@ -1,0 +1,97 @@
+// Resuming a stopped run: the finished file must be exactly the file an
+// uninterrupted run writes, whatever the thread counts.
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+
+#include "output/results_writer.hpp"
+#include "output/resume_state.hpp"
+#include "sim/errors.hpp"
+#include "sim/run.hpp"
+#include "support/support.hpp"
+
+namespace cascade {
+namespace {
+
+// The default scenario, small, with every series recorded and more sample
+// paths than a stopped run completes (so events are split across the stop).
+Scenario resumable_scenario(unsigned threads) {
+    const std::vector<Override> overrides = {
+        {"/simulation/paths", "1000", "test"},
+        {"/simulation/threads", std::to_string(threads), "test"},
+        {"/output/sample_paths", "100", "test"},
+        {"/output/series",
+         R"(["price", "exogenous_price", "liquidated_notional", "insurance_fund", "open_interest"])",
+         "test"},
+    };
+    return load_scenario(test::source_dir() / "scenarios/flash-crash.json", overrides);
+}
+
+// Runs `scenario`, asking it to stop once the first block is merged.
+Results stopped_run(const Scenario& scenario) {
+    std::atomic<int> stop{0};
+    RunOptions options;
+    options.stop = &stop;
+    options.on_progress = [&](std::uint64_t) { stop.store(1); };
+    return run_simulation(scenario, options);
+}
+
+}  // namespace
+
+TEST_CASE("a stopped run, resumed, gives the file of an uninterrupted run") {
+    test::TempDir dir;
+    const Scenario reference_scenario = resumable_scenario(1);
+    write_results(dir / "full.h5", run_simulation(reference_scenario), reference_scenario);
+
+    for (const auto& [stopped_threads, resumed_threads] :
+         {std::pair{1u, 2u}, std::pair{2u, 1u}}) {
+        INFO("stopped with " << stopped_threads << " threads, resumed with " << resumed_threads);
+        const Scenario stopped_scenario = resumable_scenario(stopped_threads);
+        const Results stopped = stopped_run(stopped_scenario);
+        REQUIRE(stopped.run.paths_completed > 0);
+        REQUIRE(stopped.run.paths_completed < 1000);
+        CHECK(stopped.run.paths_completed % kBlockPaths == 0);
+        CHECK(stopped.checkpoint.series_values.size() == 5);
+        const auto part = dir / "part.h5";
+        write_results(part, stopped, stopped_scenario);
+
+        const ResumeState state = read_resume_state(part);
+        CHECK(state.paths_completed == stopped.run.paths_completed);
+        CHECK(state.events.size() == stopped.events.size());
+        RunOptions options;
+        options.resume = &state;
+        const Scenario resumed_scenario = resumable_scenario(resumed_threads);
+        const Results resumed = run_simulation(resumed_scenario, options);
+        CHECK(resumed.run.paths_completed == 1000);
+        CHECK(resumed.checkpoint.series_values.empty());
+        write_results(part, resumed, resumed_scenario);
+        test::check_same_datasets(dir / "full.h5", part);
+    }
+}
+
+TEST_CASE("resume refuses a complete file, a changed population and a damaged checkpoint") {
+    test::TempDir dir;
+    const Scenario scenario = resumable_scenario(2);
+    write_results(dir / "full.h5", run_simulation(scenario), scenario);
+    CHECK_THROWS_AS(read_resume_state(dir / "full.h5"), InputError);
+    CHECK_THROWS_AS(read_resume_state(dir / "missing.h5"), InputError);
+
+    write_results(dir / "part.h5", stopped_run(scenario), scenario);
+    ResumeState state = read_resume_state(dir / "part.h5");
+    RunOptions options;
+    options.resume = &state;
+
+    state.checkpoint.population_fingerprint ^= 1;  // as if the positions CSV had changed
+    CHECK_THROWS_WITH_AS(run_simulation(scenario, options),
+                         doctest::Contains("population built now differs"), InputError);
+    state.checkpoint.population_fingerprint ^= 1;
+
+    // A damaged checkpoint that lacks a recorded series.
+    std::erase_if(state.checkpoint.series_values,
+                  [](const SampleSet& s) { return s.info.name == "open_interest"; });
+    CHECK_THROWS_WITH_AS(run_simulation(scenario, options),
+                         doctest::Contains("/checkpoint/series/open_interest"), InputError);
+}
+
+}  // namespace cascade
