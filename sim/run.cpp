@@ -15,7 +15,7 @@
 #include "sim/errors.hpp"
 #include "sim/huge_buffer.hpp"
 #include "sim/path_kernel.hpp"
-#include "sim/risk_metrics.hpp"
+#include "sim/metric_catalog.hpp"
 #include "sim/statistics.hpp"
 
 namespace cascade {
@@ -538,49 +538,10 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     results.imported_accounts = population.imported_labels;
 
     // Metrics with error bars.
-    const auto column = [&](Column c) { return std::span<const double>(results.paths[c].values); };
-    auto& metrics = results.metrics;
-    metrics.push_back(mean_metric({"bad_debt_mean", "quote currency", "mean bad debt per path"},
-                                  column(bad_debt)));
-    metrics.push_back(exceedance_probability(
-        {"p_bad_debt", "probability", "probability that a path ends with bad debt"},
-        column(bad_debt), 0.0));
-    std::vector<double> exhausted(done);
-    for (std::uint64_t p = 0; p < done; ++p) {
-        exhausted[p] = results.paths[insurance_fund_min].values[p] <= 0.0 ? 1.0 : 0.0;
+    for (const MetricDefinition& definition : metric_catalog()) {
+        results.metrics.push_back(compute_metric(
+            definition, results.path_column(std::string(definition.column)).values));
     }
-    metrics.push_back(exceedance_probability(
-        {"p_fund_exhausted", "probability",
-         "probability that the insurance fund balance reaches zero on a path"},
-        exhausted, 0.5));
-    for (double level : {0.95, 0.99}) {
-        const int percent = static_cast<int>(std::lround(level * 100));
-        metrics.push_back(value_at_risk(
-            {fmt::format("bad_debt_var{}", percent), "quote currency",
-             fmt::format("value at risk of bad debt at {} %: its {} % quantile over paths", percent,
-                         percent)},
-            column(bad_debt), level));
-        metrics.push_back(expected_shortfall(
-            {fmt::format("bad_debt_es{}", percent), "quote currency",
-             fmt::format("expected shortfall of bad debt at {} %: mean of the worst {} % of paths",
-                         percent, 100 - percent)},
-            column(bad_debt), level));
-    }
-    metrics.push_back(mean_metric(
-        {"liquidated_notional_mean", "quote currency", "mean liquidated notional per path"},
-        column(liquidated_notional)));
-    metrics.push_back(mean_metric(
-        {"liquidations_mean", "accounts", "mean number of accounts liquidated per path"},
-        column(liquidations)));
-    metrics.push_back(mean_metric(
-        {"cascade_amplification_mean", "1", "mean over paths of the cascade amplification"},
-        column(cascade_amplification)));
-    metrics.push_back(
-        mean_metric({"final_price_mean", "quote currency", "mean market price at the horizon"},
-                    column(final_price)));
-    metrics.push_back(mean_metric({"max_drawdown_mean", "fraction",
-                                   "mean over paths of the largest fall from a running peak"},
-                                  column(max_drawdown)));
 
     results.run.simulation_seconds = seconds_between(start, simulated);
     results.run.reduction_seconds = seconds_between(simulated, Clock::now());

@@ -20,6 +20,7 @@ enum class StreamPurpose : std::uint64_t {
     price_diffusion = 1,
     price_jumps = 2,
     population = 3,
+    bootstrap = 4,  // resampling paths for error bars (sweep)
 };
 
 namespace detail {

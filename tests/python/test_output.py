@@ -706,22 +706,31 @@ def check_metrics(test, f):
             test.assertEqual(ds.attrs["sum_squares"], k)
     test.assertLessEqual(m["p_bad_debt"][()], m["p_fund_exhausted"][()])
 
+    def check_var(name, values, level):
+        ds = m[name]
+        ordered = np.sort(values)
+        var = np.quantile(values, level)
+        np.testing.assert_allclose(ds[()], var, rtol=1e-12, atol=1e-12)
+        centre = n * level
+        spread = Z95 * math.sqrt(n * level * (1 - level))
+        low = ordered[min(max(math.floor(centre - spread), 1), n) - 1]
+        high = ordered[min(max(math.ceil(centre + spread), 1), n) - 1]
+        test.assertEqual(ds.attrs["ci_low"], low)
+        test.assertEqual(ds.attrs["ci_high"], high)
+        np.testing.assert_allclose(ds.attrs["standard_error"], (high - low) / (2 * Z95),
+                                   rtol=1e-12, atol=1e-12)
+        moments(name, values)
+
+    for level, percent in ((0.95, 95), (0.99, 99)):
+        with test.subTest(metric=f"liquidated_notional_var{percent}"):
+            check_var(f"liquidated_notional_var{percent}", p["liquidated_notional"], level)
+
     bad_debt = p["bad_debt"]
     ordered = np.sort(bad_debt)
-    for level, percent in ((0.95, 95), (0.99, 99)):
+    for level, percent in ((0.95, "95"), (0.99, "99"), (0.999, "999")):
         with test.subTest(metric=f"bad_debt_var{percent}"):
-            ds = m[f"bad_debt_var{percent}"]
+            check_var(f"bad_debt_var{percent}", bad_debt, level)
             var = np.quantile(bad_debt, level)
-            np.testing.assert_allclose(ds[()], var, rtol=1e-12, atol=1e-12)
-            centre = n * level
-            spread = Z95 * math.sqrt(n * level * (1 - level))
-            low = ordered[min(max(math.floor(centre - spread), 1), n) - 1]
-            high = ordered[min(max(math.ceil(centre + spread), 1), n) - 1]
-            test.assertEqual(ds.attrs["ci_low"], low)
-            test.assertEqual(ds.attrs["ci_high"], high)
-            np.testing.assert_allclose(ds.attrs["standard_error"], (high - low) / (2 * Z95),
-                                       rtol=1e-12, atol=1e-12)
-            moments(f"bad_debt_var{percent}", bad_debt)
         with test.subTest(metric=f"bad_debt_es{percent}"):
             ds = m[f"bad_debt_es{percent}"]
             # ceil(n (1 - level)) in exact arithmetic.
