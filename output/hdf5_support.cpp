@@ -1,12 +1,82 @@
 #include "output/hdf5_support.hpp"
 
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+
 #include <fmt/format.h>
 
 #include "output/results_writer.hpp"
+#include "sim/build_info.hpp"
 #include "sim/engine/liquidation_event.hpp"
 #include "sim/errors.hpp"
 
 namespace cascade {
+
+std::string utc_now_iso8601() {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+namespace {
+
+H5::StrType utf8_string_type() {
+    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    type.setCset(H5T_CSET_UTF8);
+    return type;
+}
+
+}  // namespace
+
+void set_attribute(H5::H5Object& object, const std::string& name, const std::string& value) {
+    const H5::StrType type = utf8_string_type();
+    H5::Attribute attribute = object.createAttribute(name, type, H5::DataSpace(H5S_SCALAR));
+    attribute.write(type, value);
+}
+
+void describe(H5::H5Object& object, const std::string& units, const std::string& description) {
+    set_attribute(object, "units", units);
+    set_attribute(object, "description", description);
+}
+
+void write_provenance(H5::Group& root, const std::string& filetype, std::span<const int> version) {
+    set_attribute(root, "filetype", filetype);
+    set_array_attribute<int>(root, "format_version", version);
+    set_attribute(root, "cascade_version", std::string(cascade_version()));
+    set_attribute(root, "git_revision", std::string(git_revision()));
+    set_attribute(root, "created_utc", utc_now_iso8601());
+}
+
+void write_hdf5_atomically(const std::filesystem::path& path,
+                           const std::function<void(H5::H5File&)>& fill) {
+    namespace fs = std::filesystem;
+    check_output_path(path);
+    const fs::path temporary =
+        path.parent_path() / fmt::format(".{}.{}.tmp", path.filename().string(), ::getpid());
+    H5::Exception::dontPrint();
+    try {
+        {
+            H5::H5File file(temporary.string(), H5F_ACC_TRUNC);
+            fill(file);
+            file.close();
+        }
+        fs::rename(temporary, path);
+    } catch (const H5::Exception& e) {
+        std::error_code ignored;
+        fs::remove(temporary, ignored);
+        throw std::runtime_error(fmt::format("{}: writing results failed: {} ({})", path.string(),
+                                             e.getDetailMsg(), e.getFuncName()));
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(temporary, ignored);
+        throw;
+    }
+}
 
 H5::CompType liquidation_event_type() {
     H5::CompType type(sizeof(LiquidationEvent));
@@ -41,10 +111,10 @@ std::string read_string_attribute(const H5::H5Object& object, const std::string&
 }
 
 void throw_damaged_file(const std::filesystem::path& file, const H5::Exception& e) {
-    throw InputError({Diagnostic{
-        file.string(), "",
-        fmt::format("cannot be read as a results file (truncated or damaged?): {}",
-                    e.getDetailMsg())}});
+    throw InputError(
+        {Diagnostic{file.string(), "",
+                    fmt::format("cannot be read as a results file (truncated or damaged?): {}",
+                                e.getDetailMsg())}});
 }
 
 H5::H5File open_results_file(const std::filesystem::path& file) {

@@ -4,11 +4,66 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <span>
 #include <string>
 
 #include <H5Cpp.h>
 
 namespace cascade {
+
+// ---- Writing ----------------------------------------------------------------
+
+// Now, as ISO 8601 UTC to the second: "2026-03-12T09:30:00Z".
+std::string utc_now_iso8601();
+
+// A scalar variable-length UTF-8 string attribute.
+void set_attribute(H5::H5Object& object, const std::string& name, const std::string& value);
+
+template <class T>
+const H5::PredType& native_type() {
+    if constexpr (std::is_same_v<T, double>) {
+        return H5::PredType::NATIVE_DOUBLE;
+    } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+        return H5::PredType::NATIVE_UINT64;
+    } else if constexpr (std::is_same_v<T, std::uint32_t>) {
+        return H5::PredType::NATIVE_UINT32;
+    } else {
+        static_assert(std::is_same_v<T, int>);
+        return H5::PredType::NATIVE_INT;
+    }
+}
+
+template <class T>
+void set_attribute(H5::H5Object& object, const std::string& name, T value) {
+    H5::Attribute attribute =
+        object.createAttribute(name, native_type<T>(), H5::DataSpace(H5S_SCALAR));
+    attribute.write(native_type<T>(), &value);
+}
+
+template <class T>
+void set_array_attribute(H5::H5Object& object, const std::string& name, std::span<const T> values) {
+    const hsize_t size = values.size();
+    H5::Attribute attribute =
+        object.createAttribute(name, native_type<T>(), H5::DataSpace(1, &size));
+    attribute.write(native_type<T>(), values.data());
+}
+
+// The `units` and `description` attributes every dataset carries.
+void describe(H5::H5Object& object, const std::string& units, const std::string& description);
+
+// Root attributes every cascade file starts with: filetype, format_version,
+// cascade_version, git_revision, created_utc.
+void write_provenance(H5::Group& root, const std::string& filetype, std::span<const int> version);
+
+// Writes an HDF5 file through `fill` under a temporary name in the target's
+// directory, then renames it into place: a failure (the temporary file is
+// removed) never leaves a truncated file under `path`. Checks the path first
+// (see check_output_path); HDF5 failures become std::runtime_error naming it.
+void write_hdf5_atomically(const std::filesystem::path& path,
+                           const std::function<void(H5::H5File&)>& fill);
+
+// ---- Reading ----------------------------------------------------------------
 
 // The in-memory compound type of LiquidationEvent (native layout, padding and
 // all); the file stores it packed.
@@ -26,9 +81,9 @@ T read_scalar_attribute(const H5::H5Object& object, const std::string& name, T f
     }
     const H5::Attribute attribute = object.openAttribute(name);
     T value = fallback;
-    attribute.read(std::is_same_v<T, double> ? H5::PredType::NATIVE_DOUBLE
-                                             : H5::PredType::NATIVE_UINT64,
-                   &value);
+    attribute.read(
+        std::is_same_v<T, double> ? H5::PredType::NATIVE_DOUBLE : H5::PredType::NATIVE_UINT64,
+        &value);
     return value;
 }
 

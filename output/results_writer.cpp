@@ -1,79 +1,19 @@
 #include "output/results_writer.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cstring>
-#include <ctime>
 #include <stdexcept>
 
 #include <H5Cpp.h>
 #include <fmt/format.h>
 
 #include "output/hdf5_support.hpp"
-#include "sim/build_info.hpp"
 #include "sim/errors.hpp"
 
 namespace cascade {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string utc_now_iso8601() {
-    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
-}
-
-H5::StrType utf8_string_type() {
-    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
-    type.setCset(H5T_CSET_UTF8);
-    return type;
-}
-
-void set_attribute(H5::H5Object& object, const std::string& name, const std::string& value) {
-    const H5::StrType type = utf8_string_type();
-    H5::Attribute attribute = object.createAttribute(name, type, H5::DataSpace(H5S_SCALAR));
-    attribute.write(type, value);
-}
-
-template <class T>
-const H5::PredType& native_type() {
-    if constexpr (std::is_same_v<T, double>) {
-        return H5::PredType::NATIVE_DOUBLE;
-    } else if constexpr (std::is_same_v<T, std::uint64_t>) {
-        return H5::PredType::NATIVE_UINT64;
-    } else if constexpr (std::is_same_v<T, std::uint32_t>) {
-        return H5::PredType::NATIVE_UINT32;
-    } else {
-        static_assert(std::is_same_v<T, int>);
-        return H5::PredType::NATIVE_INT;
-    }
-}
-
-template <class T>
-void set_attribute(H5::H5Object& object, const std::string& name, T value) {
-    H5::Attribute attribute =
-        object.createAttribute(name, native_type<T>(), H5::DataSpace(H5S_SCALAR));
-    attribute.write(native_type<T>(), &value);
-}
-
-template <class T>
-void set_array_attribute(H5::H5Object& object, const std::string& name, std::span<const T> values) {
-    const hsize_t size = values.size();
-    H5::Attribute attribute =
-        object.createAttribute(name, native_type<T>(), H5::DataSpace(1, &size));
-    attribute.write(native_type<T>(), values.data());
-}
-
-void describe(H5::H5Object& object, const std::string& units, const std::string& description) {
-    set_attribute(object, "units", units);
-    set_attribute(object, "description", description);
-}
 
 class Writer {
   public:
@@ -258,8 +198,8 @@ void write_checkpoint(Writer& writer, const Checkpoint& checkpoint) {
         "state of a stopped run that `cascade run --resume FILE` continues from; absent when the "
         "run is complete");
     set_attribute(group, "population_fingerprint", checkpoint.population_fingerprint);
-    H5::Group series = writer.group("/checkpoint/series",
-                                    "every completed path's values of each recorded series");
+    H5::Group series =
+        writer.group("/checkpoint/series", "every completed path's values of each recorded series");
     for (const SampleSet& s : checkpoint.series_values) {
         writer.dataset(series, s.info.name, s.values.data, {s.values.rows, s.values.cols}, s.info);
     }
@@ -267,17 +207,12 @@ void write_checkpoint(Writer& writer, const Checkpoint& checkpoint) {
     H5::DataSet counts =
         write_rows(group, "cohort_liquidations", H5::PredType::NATIVE_UINT64,
                    H5::PredType::NATIVE_UINT64, checkpoint.cohort_liquidations.data(), cohorts);
-    describe(counts, "accounts",
-             "per cohort, accounts liquidated summed over the completed paths");
+    describe(counts, "accounts", "per cohort, accounts liquidated summed over the completed paths");
 }
 
 void write_contents(H5::H5File& file, const Results& results, const Scenario& scenario) {
     H5::Group root = file.openGroup("/");
-    set_attribute(root, "filetype", std::string("cascade-results"));
-    set_array_attribute<int>(root, "format_version", kFormatVersion);
-    set_attribute(root, "cascade_version", std::string(cascade_version()));
-    set_attribute(root, "git_revision", std::string(git_revision()));
-    set_attribute(root, "created_utc", utc_now_iso8601());
+    write_provenance(root, "cascade-results", kFormatVersion);
     set_attribute(root, "scenario_name", scenario.name);
     set_attribute(root, "scenario", scenario.resolved_json);
     set_attribute(root, "seed", results.run.seed);
@@ -370,27 +305,7 @@ void check_output_path(const fs::path& path) {
 }
 
 void write_results(const fs::path& path, const Results& results, const Scenario& scenario) {
-    check_output_path(path);
-    const fs::path temporary =
-        path.parent_path() / fmt::format(".{}.{}.tmp", path.filename().string(), ::getpid());
-    H5::Exception::dontPrint();
-    try {
-        {
-            H5::H5File file(temporary.string(), H5F_ACC_TRUNC);
-            write_contents(file, results, scenario);
-            file.close();
-        }
-        fs::rename(temporary, path);
-    } catch (const H5::Exception& e) {
-        std::error_code ignored;
-        fs::remove(temporary, ignored);
-        throw std::runtime_error(fmt::format("{}: writing results failed: {} ({})", path.string(),
-                                             e.getDetailMsg(), e.getFuncName()));
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove(temporary, ignored);
-        throw;
-    }
+    write_hdf5_atomically(path, [&](H5::H5File& file) { write_contents(file, results, scenario); });
 }
 
 }  // namespace cascade

@@ -25,8 +25,8 @@ std::vector<MetricDefinition> make_catalog() {
                   "probability that the insurance fund balance reaches zero on a path"},
                  MetricKind::share_nonpositive,
                  "insurance_fund_min"});
-    for (const auto& [level, tag] : {std::pair{0.95, "95"}, std::pair{0.99, "99"},
-                                     std::pair{0.999, "999"}}) {
+    for (const auto& [level, tag] :
+         {std::pair{0.95, "95"}, std::pair{0.99, "99"}, std::pair{0.999, "999"}}) {
         const std::string percent = fmt::format("{:g}", level * 100);
         const std::string tail = fmt::format("{:g}", 100 - level * 100);
         c.push_back({{fmt::format("bad_debt_var{}", tag), "quote currency",
@@ -43,10 +43,10 @@ std::vector<MetricDefinition> make_catalog() {
              "bad_debt",
              level});
     }
-    c.push_back({{"liquidated_notional_mean", "quote currency",
-                  "mean liquidated notional per path"},
-                 MetricKind::mean,
-                 "liquidated_notional"});
+    c.push_back(
+        {{"liquidated_notional_mean", "quote currency", "mean liquidated notional per path"},
+         MetricKind::mean,
+         "liquidated_notional"});
     for (const auto& [level, tag] : {std::pair{0.95, "95"}, std::pair{0.99, "99"}}) {
         c.push_back({{fmt::format("liquidated_notional_var{}", tag), "quote currency",
                       fmt::format("liquidations at risk at {} %: the {} % quantile over paths of "
@@ -59,10 +59,10 @@ std::vector<MetricDefinition> make_catalog() {
     c.push_back({{"liquidations_mean", "accounts", "mean number of accounts liquidated per path"},
                  MetricKind::mean,
                  "liquidations"});
-    c.push_back({{"cascade_amplification_mean", "1",
-                  "mean over paths of the cascade amplification"},
-                 MetricKind::mean,
-                 "cascade_amplification"});
+    c.push_back(
+        {{"cascade_amplification_mean", "1", "mean over paths of the cascade amplification"},
+         MetricKind::mean,
+         "cascade_amplification"});
     c.push_back({{"final_price_mean", "quote currency", "mean market price at the horizon"},
                  MetricKind::mean,
                  "final_price"});
@@ -131,7 +131,7 @@ Metric compute_metric(const MetricDefinition& d, std::span<const double> column)
 
 PairedDifference paired_difference(const MetricDefinition& d, std::span<const double> x,
                                    std::span<const double> baseline, std::uint64_t seed,
-                                   unsigned resamples) {
+                                   std::uint64_t stream, unsigned resamples) {
     if (x.size() != baseline.size()) {
         throw std::invalid_argument("paired_difference: the settings ran different paths");
     }
@@ -158,7 +158,7 @@ PairedDifference paired_difference(const MetricDefinition& d, std::span<const do
         return out;
     }
     // Paired bootstrap: the same resampled paths for both settings.
-    Rng rng = make_stream(seed, 0, StreamPurpose::bootstrap);
+    Rng rng = make_stream(seed, stream, StreamPurpose::bootstrap);
     std::vector<double> a(n);
     std::vector<double> b(n);
     std::vector<double> differences(resamples);
@@ -171,8 +171,8 @@ PairedDifference paired_difference(const MetricDefinition& d, std::span<const do
         }
         differences[r] = estimate(d, a) - estimate(d, b);
     }
-    out.standard_error = mean_metric(d.info, differences).standard_error *
-                         std::sqrt(static_cast<double>(resamples));
+    out.standard_error =
+        mean_metric(d.info, differences).standard_error * std::sqrt(static_cast<double>(resamples));
     return out;
 }
 

@@ -14,11 +14,11 @@
 namespace cascade {
 
 enum class MetricKind {
-    mean,           // mean of the column
-    share_positive, // share of paths with column > 0
+    mean,               // mean of the column
+    share_positive,     // share of paths with column > 0
     share_nonpositive,  // share of paths with column <= 0
-    quantile,       // type-7 quantile at `level` (value at risk)
-    tail_mean,      // mean of the ceil(n (1 - level)) largest values (expected shortfall)
+    quantile,           // type-7 quantile at `level` (value at risk)
+    tail_mean,          // mean of the ceil(n (1 - level)) largest values (expected shortfall)
 };
 
 struct MetricDefinition {
@@ -42,14 +42,14 @@ Metric compute_metric(const MetricDefinition& definition, std::span<const double
 // standard error from the paired per-path differences: exact for means and
 // shares (the standard deviation of the per-path differences / sqrt(n)), a
 // paired bootstrap over paths for quantiles and tail means (`resamples`
-// resamples of path indices, drawn from a stream keyed to `seed`, the same
-// for both settings).
+// resamples of path indices, drawn from the stream (`seed`, `stream`), the
+// same for both settings).
 struct PairedDifference {
     double value = 0.0;
     double standard_error = 0.0;
 };
 PairedDifference paired_difference(const MetricDefinition& definition, std::span<const double> x,
                                    std::span<const double> baseline, std::uint64_t seed,
-                                   unsigned resamples = 200);
+                                   std::uint64_t stream, unsigned resamples = 200);
 
 }  // namespace cascade

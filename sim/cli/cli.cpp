@@ -20,6 +20,9 @@
 #include "sim/build_info.hpp"
 #include "sim/cli/progress.hpp"
 #include "sim/cli/report_runner.hpp"
+#include "sim/cli/scenario_options.hpp"
+#include "sim/cli/signals.hpp"
+#include "sim/cli/sweep_commands.hpp"
 #include "sim/errors.hpp"
 #include "sim/run.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -27,84 +30,17 @@
 namespace cascade {
 namespace {
 
-// The one piece of global state in cascade, because a signal handler can reach
-// nothing else: the first SIGINT/SIGTERM received, 0 while none. Lock-free, so
-// the handler may store to it.
-std::atomic<int> stop_signal{0};
-static_assert(std::atomic<int>::is_always_lock_free);
-
-extern "C" void record_stop_signal(int signal) {
-    stop_signal.store(signal);
-}
-
-// Installs, for the lifetime of a run, handlers that ask the run to stop at the
-// next block boundary. SA_RESETHAND puts the default action back after the
-// first signal, so a second one ends the process at once (a results file is
-// only ever renamed into place complete, so nothing truncated is left under
-// the requested name).
-class StopOnSignals {
-  public:
-    StopOnSignals() {
-        struct sigaction action {};
-        action.sa_handler = record_stop_signal;
-        sigemptyset(&action.sa_mask);
-        action.sa_flags = SA_RESETHAND;
-        sigaction(SIGINT, &action, &previous_int_);
-        sigaction(SIGTERM, &action, &previous_term_);
-    }
-    ~StopOnSignals() {
-        sigaction(SIGINT, &previous_int_, nullptr);
-        sigaction(SIGTERM, &previous_term_, nullptr);
-    }
-    StopOnSignals(const StopOnSignals&) = delete;
-    StopOnSignals& operator=(const StopOnSignals&) = delete;
-
-  private:
-    struct sigaction previous_int_ {};
-    struct sigaction previous_term_ {};
-};
-
-struct ScenarioArguments {
-    std::string file;
-    std::vector<std::string> sets;
-};
-
-void add_scenario_arguments(CLI::App& command, ScenarioArguments& arguments,
-                            bool required = true) {
-    command.add_option("scenario", arguments.file, "Scenario file (JSON)")->required(required);
-    command
-        .add_option("--set", arguments.sets,
-                    "Override a scenario value: /json/pointer=VALUE (VALUE is JSON, or a "
-                    "plain string); repeatable")
-        ->type_name("/PTR=VALUE")
-        ->take_all();
-}
-
 struct RunArguments {
-    ScenarioArguments scenario;
+    ScenarioOptions scenario;
     std::string output;
-    // Shortcuts for --set, kept as text so the scenario validation judges them.
-    std::optional<std::string> paths;
-    std::optional<std::string> seed;
-    std::optional<std::string> threads;
     bool quiet = false;
     std::string engine = "cursor";
     std::string report;  // HTML report to build after the run, if any
     std::string resume;  // a stopped run's results file to finish, if any
 };
 
-Scenario load(const ScenarioArguments& arguments, std::vector<Override> overrides = {}) {
-    std::vector<Override> all;
-    for (const std::string& text : arguments.sets) {
-        all.push_back(parse_override(text));
-    }
-    // Command-line shortcuts go last, so they win over --set.
-    all.insert(all.end(), overrides.begin(), overrides.end());
-    return load_scenario(arguments.file, all);
-}
-
-int command_validate(const ScenarioArguments& arguments) {
-    const Scenario scenario = load(arguments);
+int command_validate(const ScenarioOptions& arguments) {
+    const Scenario scenario = arguments.load();
     std::cout << scenario.resolved_json << '\n';
     return kExitSuccess;
 }
@@ -119,24 +55,13 @@ struct RunPlan {
 };
 
 RunPlan plan_fresh_run(const RunArguments& arguments) {
-    std::vector<Override> shortcuts;
-    const auto shortcut = [&](const char* option, const char* pointer,
-                              const std::optional<std::string>& value) {
-        if (value) {
-            shortcuts.push_back({pointer, *value, fmt::format("{} {}", option, *value)});
-        }
-    };
-    shortcut("--paths", "/simulation/paths", arguments.paths);
-    shortcut("--seed", "/simulation/seed", arguments.seed);
-    shortcut("--threads", "/simulation/threads", arguments.threads);
     RunPlan plan;
-    plan.scenario = load(arguments.scenario, shortcuts);
-    plan.engine = arguments.engine == "reference" ? EngineKind::reference_scan : EngineKind::cursor;
-    plan.output =
-        arguments.output.empty()
-            ? std::filesystem::path(std::filesystem::path(arguments.scenario.file).stem().string() +
-                                    ".h5")
-            : std::filesystem::path(arguments.output);
+    plan.scenario = arguments.scenario.load();
+    plan.engine = engine_kind(arguments.engine);
+    plan.output = arguments.output.empty()
+                      ? std::filesystem::path(
+                            std::filesystem::path(arguments.scenario.file).stem().string() + ".h5")
+                      : std::filesystem::path(arguments.output);
     return plan;
 }
 
@@ -155,14 +80,14 @@ RunPlan plan_resumed_run(const RunArguments& arguments) {
                         git_revision())}});
     }
     std::vector<Override> overrides;
-    if (arguments.threads) {
-        overrides.push_back({"/simulation/threads", *arguments.threads,
-                             fmt::format("--threads {}", *arguments.threads)});
+    if (const auto& threads = arguments.scenario.threads) {
+        overrides.push_back(
+            {"/simulation/threads", *threads, fmt::format("--threads {}", *threads)});
     }
     RunPlan plan;
-    plan.scenario = parse_scenario(
-        state.scenario_json, fmt::format("{} (attribute \"scenario\")", arguments.resume),
-        overrides);
+    plan.scenario =
+        parse_scenario(state.scenario_json,
+                       fmt::format("{} (attribute \"scenario\")", arguments.resume), overrides);
     plan.engine = state.engine == "reference" ? EngineKind::reference_scan : EngineKind::cursor;
     plan.output = arguments.output.empty() ? std::filesystem::path(arguments.resume)
                                            : std::filesystem::path(arguments.output);
@@ -185,7 +110,7 @@ int command_run(const RunArguments& arguments, const char* executable) {
                               ProgressReporter::mode_for(arguments.quiet));
     const StopOnSignals stop_on_signals;
     RunOptions options;
-    options.stop = &stop_signal;
+    options.stop = &stop_signal();
     options.engine = plan.engine;
     options.resume = plan.resume ? &*plan.resume : nullptr;
     options.on_progress = [&](std::uint64_t done) { progress.update(done); };
@@ -197,7 +122,7 @@ int command_run(const RunArguments& arguments, const char* executable) {
     const auto finished = std::chrono::steady_clock::now();
     if (results.run.paths_completed < results.run.paths) {
         // Stopped by a signal: what was done is saved, marked incomplete.
-        const int signal = stop_signal.load();
+        const int signal = stop_signal().load();
         fmt::print(stderr,
                    "interrupted ({}): {} of {} paths written to {}, marked complete = 0; "
                    "finish it with: cascade run --resume {}\n",
@@ -236,26 +161,13 @@ int run_cli(int argc, char** argv) {
     RunArguments run;
     CLI::App* run_command =
         app.add_subcommand("run", "Simulate a scenario and write the results to HDF5");
-    add_scenario_arguments(*run_command, run.scenario, /*required=*/false);
+    run.scenario.add_to(*run_command, /*required=*/false, /*shortcuts=*/true);
     run_command
         ->add_option("-o,--output", run.output,
                      "Results file (default: the scenario's file name with .h5, here)")
         ->type_name("OUT.h5");
-    run_command->add_option("--paths", run.paths, "Number of paths (overrides /simulation/paths)")
-        ->type_name("N");
-    run_command->add_option("--seed", run.seed, "Master seed (overrides /simulation/seed)")
-        ->type_name("S");
-    run_command
-        ->add_option("--threads", run.threads,
-                     "Worker threads, 0 = all cores (overrides /simulation/threads); "
-                     "results are identical for any value")
-        ->type_name("T");
     run_command->add_flag("-q,--quiet", run.quiet, "No progress and no summary");
-    run_command
-        ->add_option("--engine", run.engine,
-                     "cursor (default): sorted liquidation cursors, O(accounts liquidated) per "
-                     "step; reference: tests every account every round, O(accounts), for checking")
-        ->check(CLI::IsMember({"cursor", "reference"}));
+    add_engine_option(*run_command, run.engine);
     run_command
         ->add_option("--report", run.report,
                      "Also build an HTML report (scripts/report.py, needs Debian's "
@@ -277,10 +189,12 @@ int run_cli(int argc, char** argv) {
         "inspect", "Print a results file's provenance, metrics and datasets (no Python needed)");
     inspect_command->add_option("results", inspected, "Results file (HDF5)")->required();
 
-    ScenarioArguments validate;
+    SweepCommands sweep_commands(app);
+
+    ScenarioOptions validate;
     CLI::App* validate_command = app.add_subcommand(
         "validate", "Check a scenario and print it resolved, with every default filled in");
-    add_scenario_arguments(*validate_command, validate);
+    validate.add_to(*validate_command, /*required=*/true, /*shortcuts=*/false);
 
     try {
         app.parse(argc, argv);
@@ -292,6 +206,9 @@ int run_cli(int argc, char** argv) {
     try {
         if (*run_command) {
             return command_run(run, argv[0]);
+        }
+        if (const std::optional<int> code = sweep_commands.run_chosen()) {
+            return *code;
         }
         if (*inspect_command) {
             inspect_results(inspected, stdout);

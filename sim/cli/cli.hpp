@@ -8,6 +8,7 @@ enum ExitCode : int {
     kExitSuccess = 0,
     kExitRuntimeFailure = 1,
     kExitBadInput = 2,
+    kExitTargetUnreachable = 3,  // tune: no value in the range meets the target
 };
 
 int run_cli(int argc, char** argv);

@@ -499,7 +499,7 @@ Scenario parse_scenario(std::string_view text, const std::string& source,
     return s;
 }
 
-Scenario load_scenario(const std::filesystem::path& file, std::span<const Override> overrides) {
+std::string read_scenario_text(const std::filesystem::path& file) {
     const std::string source = file.string();
     std::error_code ec;
     const auto status = std::filesystem::status(file, ec);
@@ -515,7 +515,11 @@ Scenario load_scenario(const std::filesystem::path& file, std::span<const Overri
     }
     std::ostringstream buffer;
     buffer << in.rdbuf();
-    return parse_scenario(buffer.str(), source, overrides);
+    return buffer.str();
+}
+
+Scenario load_scenario(const std::filesystem::path& file, std::span<const Override> overrides) {
+    return parse_scenario(read_scenario_text(file), file.string(), overrides);
 }
 
 }  // namespace cascade

@@ -78,7 +78,11 @@ Override parse_override(std::string_view text);
 // every problem found, each located by file and JSON pointer.
 Scenario load_scenario(const std::filesystem::path& file, std::span<const Override> overrides = {});
 
-// Same, from text already in memory; `source` names it in messages.
+// A scenario file's text; InputError for a missing file, a directory, or a
+// file that cannot be read.
+std::string read_scenario_text(const std::filesystem::path& file);
+
+// load_scenario from text already in memory; `source` names it in messages.
 Scenario parse_scenario(std::string_view text, const std::string& source,
                         std::span<const Override> overrides = {});
 

@@ -316,9 +316,11 @@ TEST_CASE("run --resume finishes a run stopped by SIGINT, identical to an uninte
     REQUIRE(summarise_file(out).complete == 0);
 
     // Everything that would change the results is the stopped run's own.
-    for (const auto& extra : std::vector<std::vector<std::string>>{
-             {kFlashCrash}, {"--paths", "5"}, {"--seed", "1"}, {"--set", "/name=x"},
-             {"--engine", "reference"}}) {
+    for (const auto& extra : std::vector<std::vector<std::string>>{{kFlashCrash},
+                                                                   {"--paths", "5"},
+                                                                   {"--seed", "1"},
+                                                                   {"--set", "/name=x"},
+                                                                   {"--engine", "reference"}}) {
         std::vector<std::string> bad = {"run", "--resume", out.string()};
         bad.insert(bad.end(), extra.begin(), extra.end());
         INFO("extra " << extra.front());
@@ -374,6 +376,62 @@ TEST_CASE("run --report writes the HTML report next to the results") {
     const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     CHECK(contains(html, "<img"));
     CHECK(contains(html, "flash-crash"));
+}
+
+}  // namespace cascade
+
+namespace cascade {
+
+TEST_CASE("sweep and tune from the command line: tables, files, exit codes") {
+    test::TempDir dir;
+    const auto sweep_file = dir / "grid.h5";
+    const auto sweep = test::run_cascade(
+        {"sweep", kFlashCrash, "--paths", "128", "--grid", "/venue/maintenance_margin=0.005,0.01",
+         "--grid", "/venue/insurance_fund=log:1e5:1e7:3", "-o", sweep_file.string(), "--show",
+         "p_bad_debt,bad_debt_es99", "--baseline", "1"});
+    REQUIRE(sweep.exit_code == 0);
+    CHECK(contains(sweep.out, "(baseline)"));
+    CHECK(contains(sweep.out, "bad_debt_es99"));
+    CHECK(contains(sweep.out, "6 points x 128 paths"));
+    {
+        H5::H5File h5(sweep_file.string(), H5F_ACC_RDONLY);
+        const H5::DataSet value = h5.openDataSet("/sweep/metrics/p_bad_debt/value");
+        hsize_t dims[2] = {0, 0};
+        REQUIRE(value.getSpace().getSimpleExtentNdims() == 2);
+        value.getSpace().getSimpleExtentDims(dims);
+        CHECK(dims[0] == 2);
+        CHECK(dims[1] == 3);
+        std::string pointer;
+        const H5::Attribute attribute = h5.openDataSet("/sweep/axes/1").openAttribute("pointer");
+        attribute.read(attribute.getStrType(), pointer);
+        CHECK(pointer == "/venue/insurance_fund");
+    }
+
+    // Bad grids and targets: exit 2, every problem named, no file.
+    const auto bad =
+        test::run_cascade({"sweep", kFlashCrash, "--grid", "/venue/maintenance_margin=0.01,0.5",
+                           "--grid", "/x=1", "-o", (dir / "bad.h5").string()});
+    CHECK(bad.exit_code == 2);
+    CHECK(contains(bad.err, "/venue/maintenance_margin=0.5"));
+    CHECK(contains(bad.err, "/x"));
+    CHECK(test::run_cascade({"sweep", kFlashCrash, "--grid", "/venue/insurance_fund=1:0:1"})
+              .exit_code == 2);
+    CHECK(test::run_cascade({"tune", kFlashCrash, "--param", "/venue/insurance_fund", "--range",
+                             "0:1e6", "--target", "p_bad <= 0.1"})
+              .exit_code == 2);
+    CHECK(test::run_cascade({"tune", kFlashCrash, "--param", "/venue/insurance_fund", "--range",
+                             "5:1", "--target", "p_bad_debt <= 0.1"})
+              .exit_code == 2);
+    CHECK(!std::filesystem::exists(dir / "bad.h5"));
+
+    // A target the range cannot meet: said plainly, exit 3, the trace written.
+    const auto tune_file = dir / "t.h5";
+    const auto tune = test::run_cascade({"tune", kFlashCrash, "--paths", "128", "--param",
+                                         "/venue/insurance_fund", "--range", "0:1000", "--target",
+                                         "p_bad_debt <= 0.001", "-q", "-o", tune_file.string()});
+    CHECK(tune.exit_code == 3);
+    CHECK(contains(tune.out, "cannot be met"));
+    CHECK(std::filesystem::exists(tune_file));
 }
 
 }  // namespace cascade
