@@ -1,14 +1,13 @@
 // Cost of the cascade engine per path-step, against the bare exogenous price
-// path measured in the same process, for growing populations; and the cursor
-// engine against the reference scan engine. Medians of repeated runs.
-//
-//   ./build/bench/bench_engine [max_accounts]      (default 1000000)
+// path timed alternately with it in the same process, for populations of 1e4
+// to 1e7 accounts, quiet, calm and crash; and the cursor engine against the reference
+// scan engine. One thread, thread CPU time, medians of repeated runs.
 
 #include <algorithm>
-#include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -20,18 +19,24 @@
 namespace {
 
 using cascade::EngineKind;
+using cascade::bench::kNone;
 
-constexpr int kRepetitions = 5;
-constexpr std::uint32_t kSteps = 1440;
+constexpr const char* kUsage =
+    "usage: bench_engine [--quick] [--tsv] [MAX_ACCOUNTS]\n"
+    "  engine cost per path-step for 1e4 .. MAX_ACCOUNTS accounts (default 1e7, 1e6 with\n"
+    "  --quick), quiet, calm\n"
+    "  and crash, vs the bare price path; the reference scan engine vs the cursor engine\n";
 
-template <class Work>
-double median_seconds(Work work) {
-    return cascade::bench::median_seconds(kRepetitions, work);
-}
+// One day. "crash": an 8 % fall over an hour from hour 6, which liquidates
+// about 2 % of the accounts; "calm": no shock and 5 % volatility, which
+// liquidates about 0.015 % (accounts that start right at their trigger);
+// "quiet": a price that does not move, nothing liquidated: the engine's cost
+// when it has nothing to do.
+enum Market { quiet, calm, crash };
+constexpr const char* kMarketNames[] = {"quiet", "calm", "crash"};
 
-// One day of one-minute steps. "crash": an 8 % fall over an hour, which
-// liquidates a few per cent of the accounts; "calm": no shock, nothing liquidated.
-cascade::Scenario scenario(std::uint64_t accounts, bool crash) {
+cascade::Scenario scenario(std::uint64_t accounts, Market market, std::uint32_t steps = 1440) {
+    const bool falls = market == crash;
     // Mostly 2-5x leverage, Pareto sizes, entries within 10 % of the start.
     const auto cohort = [](const char* name, const char* side, std::uint64_t count) {
         return nlohmann::json{
@@ -50,15 +55,19 @@ cascade::Scenario scenario(std::uint64_t accounts, bool crash) {
     };
     nlohmann::json doc = {
         {"name", "bench"},
-        {"simulation", {{"paths", 1}, {"horizon", "1d"}, {"steps", kSteps}, {"seed", 1}}},
+        {"simulation", {{"paths", 1}, {"horizon", "1d"}, {"steps", steps}, {"seed", 1}}},
         {"market",
          {{"initial_price", 2000.0},
           {"price_model",
            {{"model", "merton"},
-            {"volatility", crash ? 0.6 : 0.05},
-            {"jump_intensity", crash ? 10 : 0},
+            {"volatility", falls            ? 0.6
+                           : market == calm ? 0.05
+                                            : 0.0},
+            {"jump_intensity", falls ? 10 : 0},
             {"jump_mean", -0.01},
             {"jump_stdev", 0.02}}},
+          // The book deepens with the population, so a crash liquidates
+          // about the same share of it at every size.
           {"impact",
            {{"model", "linear"},
             {"depth_2pct", 5e7 * std::max<double>(accounts, 1e4) / 1e6},
@@ -73,96 +82,155 @@ cascade::Scenario scenario(std::uint64_t accounts, bool crash) {
            {cohort("longs", "long", accounts * 6 / 10),
             cohort("shorts", "short", accounts * 4 / 10)}}}},
         {"output", {{"sample_paths", 0}}}};
-    if (crash) {
+    if (falls) {
         doc["shocks"] = {{{"type", "crash"}, {"start", "6h"}, {"duration", "1h"}, {"drop", 0.08}}};
     }
     return cascade::parse_scenario(doc.dump(), "bench");
 }
 
-struct Measured {
-    double ns_per_step = 0.0;
-    double liquidated_share = 0.0;
+// Simulates paths [0, paths), `repeat` times over.
+struct PathLoop {
+    const cascade::PathKernel& kernel;
+    std::uint64_t paths;
+    int repeat = 1;
+    cascade::PathTraceStorage storage{kernel.steps()};
+    std::vector<std::uint64_t> cohorts = std::vector<std::uint64_t>(kernel.cohorts());
+    std::uint64_t liquidations = 0;  // over the last pass
+
+    void operator()() {
+        for (int r = 0; r < repeat; ++r) {
+            liquidations = 0;
+            for (std::uint64_t p = 0; p < paths; ++p) {
+                cascade::PathOutcome outcome;
+                kernel.simulate(p, storage.view(), outcome, cohorts);
+                liquidations += outcome.liquidations;
+            }
+        }
+    }
+    double path_steps() const { return static_cast<double>(paths) * repeat * kernel.steps(); }
 };
 
-Measured measure(const cascade::Scenario& s, const cascade::Population& population,
-                 EngineKind engine, std::uint64_t paths) {
-    const cascade::PathKernel kernel(s, population, engine);
-    cascade::PathTraceStorage storage(kSteps);
-    std::vector<std::uint64_t> cohorts(kernel.cohorts());
-    double liquidated = 0.0;
-    const double seconds = median_seconds([&] {
-        liquidated = 0.0;
-        for (std::uint64_t p = 0; p < paths; ++p) {
-            cascade::PathOutcome outcome;
-            kernel.simulate(p, storage.view(), outcome, cohorts);
-            liquidated += static_cast<double>(outcome.liquidations);
-        }
-    });
-    const double accounts =
-        static_cast<double>(population.longs.count() + population.shorts.count());
-    return {seconds * 1e9 / (static_cast<double>(paths) * kSteps),
-            accounts > 0 ? liquidated / (accounts * static_cast<double>(paths)) : 0.0};
+std::string accounts_name(std::uint64_t n) {
+    int e = 0;
+    for (std::uint64_t v = n; v >= 10 && v % 10 == 0; v /= 10) {
+        ++e;
+    }
+    return n == 1 || n != static_cast<std::uint64_t>(std::pow(10, e)) ? std::to_string(n)
+                                                                      : "1e" + std::to_string(e);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::uint64_t max_accounts = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
-    const std::uint64_t paths = 200;
+    const auto options = cascade::bench::parse_options(argc, argv, kUsage);
+    const std::uint64_t max_accounts = options.number(0, options.quick ? 1'000'000 : 10'000'000);
+    const std::uint64_t paths = options.quick ? 40 : 200;
+    const int repetitions = options.quick ? 3 : 7;
+    cascade::bench::Report report(options.tsv);
 
-    // Baseline: the same exogenous price path, no engine.
+    // Baseline: the crash scenario's exogenous price path, no engine.
     const cascade::Population nobody;
-    const auto base_scenario = scenario(0, true);
+    const auto base_scenario = scenario(0, crash);
     const cascade::PathKernel bare(base_scenario, nobody);
-    std::vector<double> row(kSteps + 1);
-    const double bare_ns = median_seconds([&] {
-                               for (std::uint64_t p = 0; p < paths; ++p) {
-                                   bare.simulate_exogenous(p, row);
-                               }
-                           }) *
-                           1e9 / (static_cast<double>(paths) * kSteps);
+    std::vector<double> row(bare.steps() + 1);
+    const auto bare_paths = [&] {
+        for (std::uint64_t p = 0; p < paths; ++p) {
+            bare.simulate_exogenous(p, row);
+        }
+    };
+    const double path_steps = static_cast<double>(paths) * bare.steps();
 
-    std::printf("cascade engine, one thread, %u steps per path, %llu paths (median of %d)\n",
-                kSteps, static_cast<unsigned long long>(paths), kRepetitions);
-    std::printf("  %-34s %14s %10s %12s\n", "", "ns/path-step", "vs bare", "liquidated");
-    std::printf("  %-34s %14.2f %10.2f %12s\n", "bare exogenous path (baseline)", bare_ns, 1.0,
-                "-");
+    report.section("cascade engine (cursor), one thread, " + std::to_string(bare.steps()) +
+                   " steps x " + std::to_string(paths) + " paths");
+    report.row("bare price path (baseline)",
+               cascade::bench::median_seconds(repetitions, bare_paths) * 1e9 / path_steps,
+               "ns/path-step", 1.0, "bare price path");
 
-    std::vector<double> crash_ns;
-    std::vector<std::uint64_t> sizes;
+    struct Size {
+        std::uint64_t accounts;
+        double ratio[3];         // per market: vs the bare path
+        double ns[3];            // per path-step
+        double liquidations[3];  // per path
+    };
+    std::vector<Size> sizes;
     for (std::uint64_t n = 10'000; n <= max_accounts; n *= 10) {
-        for (bool crash : {false, true}) {
-            const auto s = scenario(n, crash);
-            const auto population = cascade::build_population(s.population, s.venue, 2000.0, 1);
-            const Measured m = measure(s, population, EngineKind::cursor, paths);
-            std::printf("  cursor, %9llu accounts, %-6s %14.2f %10.2f %11.2f%%\n",
-                        static_cast<unsigned long long>(n), crash ? "crash" : "calm", m.ns_per_step,
-                        m.ns_per_step / bare_ns, 100.0 * m.liquidated_share);
-            if (crash) {
-                crash_ns.push_back(m.ns_per_step);
-                sizes.push_back(n);
-            }
+        Size size{n, {}, {}, {}};
+        // The markets differ in the price only: one population serves all.
+        const auto first = scenario(n, quiet);
+        const auto population = cascade::build_population(first.population, first.venue, 2000.0, 1);
+        for (Market market : {quiet, calm, crash}) {
+            const cascade::PathKernel kernel(scenario(n, market), population, EngineKind::cursor);
+            PathLoop loop{kernel, paths};
+            const auto c = cascade::bench::compare(repetitions, bare_paths, loop);
+            const double per_path = static_cast<double>(loop.liquidations) / paths;
+            size.ratio[market] = c.ratio;
+            size.ns[market] = c.seconds * 1e9 / path_steps;
+            size.liquidations[market] = per_path;
+            char note[96];
+            std::snprintf(note, sizeof note, "%.2g %% liquidated, %s a path",
+                          100.0 * per_path / static_cast<double>(n),
+                          cascade::bench::Report::format(per_path).c_str());
+            report.row(accounts_name(n) + " accounts, " + kMarketNames[market], size.ns[market],
+                       "ns/path-step", c.ratio, "bare price path", note);
+        }
+        sizes.push_back(size);
+    }
+    if (sizes.size() > 1) {
+        const Size& small = sizes.front();
+        const Size& large = sizes.back();
+        const std::string span =
+            accounts_name(large.accounts) + " / " + accounts_name(small.accounts) + " accounts";
+        const char* notes[] = {"nothing liquidated: the engine alone", "target <= 1.5",
+                               "grows with the liquidations"};
+        for (Market market : {calm, quiet, crash}) {
+            report.row(std::string(kMarketNames[market]) + ", largest / smallest population", kNone,
+                       "", large.ratio[market] / small.ratio[market], span, notes[market]);
+        }
+        // Crash minus calm, per liquidation more: the part of the crash cost
+        // that grows with the population, per account liquidated.
+        const auto per_liquidation = [](const Size& s) {
+            return (s.ns[crash] - s.ns[calm]) * 1440.0 /
+                   (s.liquidations[crash] - s.liquidations[calm]);
+        };
+        for (const Size& s : sizes) {
+            report.row("crash - calm, per liquidation, " + accounts_name(s.accounts),
+                       per_liquidation(s), "ns", per_liquidation(s) / per_liquidation(small),
+                       "the same at " + accounts_name(small.accounts));
         }
     }
-    std::printf("  crash cost, largest / smallest population: %.2f\n",
-                crash_ns.back() / crash_ns.front());
 
     // The reference engine scans every account every round: O(N) per step.
-    std::printf("\ncursor vs reference scan engine (crash)\n");
-    for (std::uint64_t n : {std::uint64_t{10'000}, std::uint64_t{100'000}}) {
+    // Ten-minute steps, one path or a few: a full day of one-minute steps at
+    // 1e6 accounts takes seconds a path.
+    constexpr std::uint32_t kCoarseSteps = 144;
+    report.section("reference scan engine vs cursor, one thread, " + std::to_string(kCoarseSteps) +
+                   " steps of 10 min");
+    for (std::uint64_t n : {std::uint64_t{100'000}, std::uint64_t{1'000'000}}) {
         if (n > max_accounts) {
             break;
         }
-        const auto s = scenario(n, true);
-        const auto population = cascade::build_population(s.population, s.venue, 2000.0, 1);
-        const std::uint64_t few = n >= 100'000 ? 2 : 10;
-        const Measured fast = measure(s, population, EngineKind::cursor, few);
-        const Measured slow = measure(s, population, EngineKind::reference_scan, few);
-        std::printf(
-            "  %9llu accounts: cursor %.1f ns/path-step, reference %.0f ns/path-step, "
-            "reference / cursor %.0fx\n",
-            static_cast<unsigned long long>(n), fast.ns_per_step, slow.ns_per_step,
-            slow.ns_per_step / fast.ns_per_step);
+        const auto first = scenario(n, calm, kCoarseSteps);
+        const auto population = cascade::build_population(first.population, first.venue, 2000.0, 1);
+        for (Market market : {calm, crash}) {
+            const auto s = scenario(n, market, kCoarseSteps);
+            const cascade::PathKernel cursor(s, population, EngineKind::cursor);
+            const cascade::PathKernel scan(s, population, EngineKind::reference_scan);
+            const std::uint64_t few = n >= 1'000'000 ? 1 : 4;
+            // The cursor engine on the same paths, repeated to take a millisecond or so.
+            PathLoop fast{cursor, few, 200};
+            PathLoop slow{scan, few};
+            const auto c = cascade::bench::compare(repetitions, fast, slow);
+            const double ratio = c.ratio * fast.path_steps() / slow.path_steps();
+            char note[96];
+            std::snprintf(
+                note, sizeof note, "cursor %s ns/path-step; %llu path(s)",
+                cascade::bench::Report::format(c.baseline_seconds * 1e9 / fast.path_steps())
+                    .c_str(),
+                static_cast<unsigned long long>(few));
+            report.row(accounts_name(n) + " accounts, " + kMarketNames[market] + ", reference scan",
+                       c.seconds * 1e9 / slow.path_steps(), "ns/path-step", ratio, "cursor engine",
+                       note);
+        }
     }
     return 0;
 }

@@ -1,62 +1,57 @@
-// Cost of the random variates relative to the bare PCG64 draw they consume.
-// Each kernel runs 7 repetitions of 50M draws; the median time is reported.
+// Cost of the random variates relative to the bare PCG64 draw they consume,
+// timed alternately with it (thread CPU time); each figure is the median of
+// repeated runs of 50M draws (10M with --quick).
 
-#include <algorithm>
-#include <array>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 
+#include "bench/harness.hpp"
 #include "sim/random/streams.hpp"
 #include "sim/random/variates.hpp"
 
 namespace {
 
-constexpr int kReps = 7;
-constexpr std::int64_t kDraws = 50'000'000;
+constexpr const char* kUsage =
+    "usage: bench_random [--quick] [--tsv]\n"
+    "  ns per draw of each variate generator vs the bare PCG64 draw\n";
 
-// Median nanoseconds per call of draw(). The results are summed and the sum is
-// written to a volatile, so the loop cannot be optimised away.
+// `draws` calls of draw(), summed into a volatile so the loop cannot be
+// optimised away.
 template <class Draw>
-double median_ns_per_draw(Draw draw) {
-    std::array<double, kReps> ns{};
-    for (double& t : ns) {
+auto loop(Draw draw, std::int64_t draws) {
+    return [draw, draws]() mutable {
         decltype(draw()) sum{};
-        const auto start = std::chrono::steady_clock::now();
-        for (std::int64_t i = 0; i < kDraws; ++i) {
+        for (std::int64_t i = 0; i < draws; ++i) {
             sum += draw();
         }
-        const auto stop = std::chrono::steady_clock::now();
         volatile auto sink = sum;
         static_cast<void>(sink);
-        t = std::chrono::duration<double, std::nano>(stop - start).count() / kDraws;
-    }
-    std::nth_element(ns.begin(), ns.begin() + kReps / 2, ns.end());
-    return ns[kReps / 2];
+    };
 }
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
     using cascade::StreamPurpose;
+    const auto options = cascade::bench::parse_options(argc, argv, kUsage);
+    const std::int64_t draws = options.quick ? 10'000'000 : 50'000'000;
+    const int repetitions = options.quick ? 5 : 7;
+    cascade::bench::Report report(options.tsv);
+
     auto rng = cascade::make_stream(1, 0, StreamPurpose::price_diffusion);
     const cascade::StandardNormal normal;
+    auto bare = loop([&] { return rng(); }, draws);
+    const auto ns = [&](double seconds) { return seconds * 1e9 / static_cast<double>(draws); };
 
-    const double base = median_ns_per_draw([&] { return rng(); });
-    const struct {
-        const char* name;
-        double ns;
-    } rows[] = {
-        {"pcg64 (bare)", base},
-        {"uniform01", median_ns_per_draw([&] { return cascade::uniform01(rng); })},
-        {"StandardNormal", median_ns_per_draw([&] { return normal(rng); })},
-        {"standard_exponential",
-         median_ns_per_draw([&] { return cascade::standard_exponential(rng); })},
-        {"student_t(dof=5)", median_ns_per_draw([&] { return cascade::student_t(rng, 5.0); })},
+    report.section("random variates, one thread, " + std::to_string(draws / 1'000'000) + "M draws");
+    report.row("bare PCG64 draw (baseline)", ns(cascade::bench::median_seconds(repetitions, bare)),
+               "ns/draw", 1.0, "bare PCG64 draw");
+    const auto row = [&](const char* name, auto draw) {
+        const auto c = cascade::bench::compare(repetitions, bare, loop(draw, draws));
+        report.row(name, ns(c.seconds), "ns/draw", c.ratio, "bare PCG64 draw");
     };
-
-    std::printf("%-22s %10s %10s\n", "variate", "ns/draw", "vs pcg64");
-    for (const auto& row : rows) {
-        std::printf("%-22s %10.2f %10.2f\n", row.name, row.ns, row.ns / base);
-    }
+    row("uniform01", [&] { return cascade::uniform01(rng); });
+    row("StandardNormal", [&] { return normal(rng); });
+    row("standard_exponential", [&] { return cascade::standard_exponential(rng); });
+    row("student_t(dof=5)", [&] { return cascade::student_t(rng, 5.0); });
 }
