@@ -261,7 +261,7 @@ void thread_scaling(const fs::path& file, const cascade::bench::Options& options
     }
     counts.push_back(available);
     const std::uint64_t paths = options.quick ? 1024 : 4096;
-    const int repetitions = options.quick ? 3 : 7;
+    const int repetitions = options.quick ? 3 : 9;
 
     std::vector<cascade::Scenario> scenarios;
     for (unsigned t : counts) {

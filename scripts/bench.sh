@@ -3,7 +3,7 @@
 # ratio against the baseline it names, measured in the same process and run
 # (docs/performance.md explains the rows and today's figures).
 #
-#   ./scripts/bench.sh              the full set (about 10 minutes on 2 cores)
+#   ./scripts/bench.sh              the full set (about 3 minutes on 2 idle cores)
 #   ./scripts/bench.sh --quick      fewer repetitions and sizes (about a minute)
 #   ./scripts/bench.sh --markdown   the table in Markdown, for docs/performance.md
 #
@@ -53,7 +53,7 @@ run() {
   local name=$1
   shift
   local t0=$SECONDS
-  echo "bench: $name ${quick[*]} $*" >&2
+  echo "bench: $name" "${quick[@]}" "$@" >&2
   "$build_dir/bench/$name" --tsv "${quick[@]}" "$@" >>"$rows"
   echo "bench: $name took $((SECONDS - t0)) s" >&2
 }
