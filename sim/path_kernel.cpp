@@ -25,6 +25,11 @@ MarketRules market_rules(const Scenario& scenario) {
         impact_decay_per_step(scenario.market.impact, scenario.simulation.grid.step_seconds());
     rules.max_rounds = scenario.simulation.max_cascade_rounds;
     rules.initial_price = scenario.market.initial_price;
+    const TimeGrid& grid = scenario.simulation.grid;
+    rules.step_years = grid.step_years();
+    rules.margin_window_steps = static_cast<std::uint32_t>(std::clamp<double>(
+        std::round(scenario.venue.margin_policy.window_seconds / grid.step_seconds()), 1.0,
+        std::max<double>(grid.steps, 1.0)));
     return rules;
 }
 
@@ -64,10 +69,9 @@ void PathKernel::simulate(std::uint64_t path, const PathTrace& trace, PathOutcom
                                            cohort_liquidations);
         run(path, trace, outcome, engine, events);
     } else {
-        CascadeEngine<ScanFinder> engine(
-            population_, rules_,
-            ScanFinder(population_, rules_.venue.maintenance_margin, rules_.initial_price),
-            cohort_liquidations);
+        CascadeEngine<ScanFinder> engine(population_, rules_,
+                                         ScanFinder(population_, rules_.initial_price),
+                                         cohort_liquidations);
         run(path, trace, outcome, engine, events);
     }
 }

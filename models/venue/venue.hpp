@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "models/population/positions_csv.hpp"
+#include "models/venue/margin_policy.hpp"
 
 namespace cascade {
 
@@ -19,6 +20,7 @@ struct VenueConfig {
     double maintenance_margin = 0.0;   // fraction of notional at the current price
     double liquidation_penalty = 0.0;  // fraction of the notional at the fill, to the fund
     double insurance_fund = 0.0;       // starting balance, quote currency
+    MarginPolicy margin_policy;        // flat: maintenance_margin throughout
 
     double max_leverage() const { return 1.0 / initial_margin; }
 };

@@ -25,6 +25,7 @@
 #include "models/venue/venue.hpp"
 #include "sim/engine/ledger.hpp"
 #include "sim/engine/liquidation_event.hpp"
+#include "sim/engine/margin_tracker.hpp"
 
 namespace cascade {
 
@@ -35,6 +36,8 @@ struct MarketRules {
     double impact_decay = 1.0;  // multiplier of the impact state per step
     std::uint32_t max_rounds = 0;
     double initial_price = 0.0;
+    double step_years = 0.0;                // for the realised volatility of a dynamic margin
+    std::uint32_t margin_window_steps = 1;  // its window, in steps
 };
 
 // Finds crossing accounts by cursor: everything before the cursor is
@@ -46,20 +49,25 @@ class CursorFinder {
         refresh();
     }
 
-    // True when no account can cross at log price x: the common case, two
-    // comparisons against the next account's liquidation price on each side
-    // (cached, -inf / +inf once a side is exhausted).
-    bool quiet(double x) const { return !(x < next_long_trigger_) && !(x > next_short_trigger_); }
+    // True when no account can cross at log price x under margin m: the
+    // common case, two comparisons against the next account's liquidation
+    // price on each side (cached, -inf / +inf once a side is exhausted).
+    bool quiet(double x, const MarginLevel& m) const {
+        return !(x + m.long_offset < next_long_trigger_) &&
+               !(x + m.short_offset > next_short_trigger_);
+    }
 
     // Appends the book indices of accounts whose liquidation price the market
     // (log price x relative to the initial price) has crossed.
-    void collect_longs(double x, std::vector<std::uint32_t>& out) {
+    void collect_longs(double x, const MarginLevel& m, std::vector<std::uint32_t>& out) {
+        x += m.long_offset;
         while (next_long_ < longs_.count() && x < longs_.log_trigger[next_long_]) {
             out.push_back(static_cast<std::uint32_t>(next_long_++));
         }
         refresh();
     }
-    void collect_shorts(double x, std::vector<std::uint32_t>& out) {
+    void collect_shorts(double x, const MarginLevel& m, std::vector<std::uint32_t>& out) {
+        x += m.short_offset;
         while (next_short_ < shorts_.count() && x > shorts_.log_trigger[next_short_]) {
             out.push_back(static_cast<std::uint32_t>(next_short_++));
         }
@@ -90,7 +98,9 @@ class CascadeEngine {
         : population_(population),
           rules_(rules),
           finder_(std::move(finder)),
-          cohort_liquidations_(cohort_liquidations) {
+          cohort_liquidations_(cohort_liquidations),
+          margin_(rules.venue.margin_policy, rules.venue.maintenance_margin, rules.step_years,
+                  rules.margin_window_steps) {
         ledger_.trader_collateral = population.total_collateral;
         ledger_.insurance_fund = rules.venue.insurance_fund;
         initial_total_ = ledger_.total();
@@ -104,11 +114,16 @@ class CascadeEngine {
     void step(std::uint32_t step, double x_exo, std::uint64_t path,
               std::vector<LiquidationEvent>* events) {
         impact_ *= rules_.impact_decay;
-        if (!finder_.quiet(x_exo + impact_)) [[unlikely]] {
+        if (!finder_.quiet(x_exo + impact_, margin_.level())) [[unlikely]] {
             run_rounds(step, x_exo, path, events);
         }
-        min_log_market_ = std::min(min_log_market_, x_exo + impact_);
+        const double x_market = x_exo + impact_;
+        min_log_market_ = std::min(min_log_market_, x_market);
         min_log_exogenous_ = std::min(min_log_exogenous_, x_exo);
+        if (margin_.dynamic()) {
+            margin_.observe(x_market - last_log_market_);
+            last_log_market_ = x_market;
+        }
     }
 
     double impact() const { return impact_; }
@@ -133,8 +148,8 @@ class CascadeEngine {
             const double x = x_exo + impact_;
             crossing_longs_.clear();
             crossing_shorts_.clear();
-            finder_.collect_longs(x, crossing_longs_);
-            finder_.collect_shorts(x, crossing_shorts_);
+            finder_.collect_longs(x, margin_.level(), crossing_longs_);
+            finder_.collect_shorts(x, margin_.level(), crossing_shorts_);
             if (crossing_longs_.empty() && crossing_shorts_.empty()) {
                 break;
             }
@@ -162,6 +177,9 @@ class CascadeEngine {
                     std::uint32_t step, std::uint32_t round, std::uint64_t path,
                     std::vector<LiquidationEvent>* events) {
         const double s = sign(book.side);
+        // The liquidation prices in force: moved from the books' by the margin.
+        const double offset = book.side == Side::long_side ? margin_.level().long_offset
+                                                           : margin_.level().short_offset;
         for (std::uint32_t i : indices) {
             const Settlement result =
                 settle(ledger_, s, book.size[i], book.entry[i], book.collateral[i], fill,
@@ -176,8 +194,8 @@ class CascadeEngine {
             if (events != nullptr) {
                 events->push_back({path, step, round, book.account[i], book.cohort[i],
                                    static_cast<std::int8_t>(book.side), book.size[i],
-                                   rules_.initial_price * std::exp(book.log_trigger[i]), fill,
-                                   result.penalty, result.shortfall});
+                                   rules_.initial_price * std::exp(book.log_trigger[i] - offset),
+                                   fill, result.penalty, result.shortfall});
             }
         }
     }
@@ -186,6 +204,8 @@ class CascadeEngine {
     const MarketRules& rules_;
     Finder finder_;
     std::span<std::uint64_t> cohort_liquidations_;  // per cohort, on this path
+    MarginTracker margin_;
+    double last_log_market_ = 0.0;  // for the margin's realised volatility
     Ledger ledger_;
     double initial_total_ = 0.0;
     double impact_ = 0.0;  // log of the impact factor

@@ -11,36 +11,37 @@
 
 #include "models/population/population.hpp"
 #include "models/venue/venue.hpp"
+#include "sim/engine/margin_tracker.hpp"
 
 namespace cascade {
 
 class ScanFinder {
   public:
-    ScanFinder(const Population& population, double maintenance_margin, double initial_price)
+    ScanFinder(const Population& population, double initial_price)
         : longs_(population.longs),
           shorts_(population.shorts),
           open_long_(population.longs.count(), 1),
           open_short_(population.shorts.count(), 1),
-          maintenance_margin_(maintenance_margin),
           initial_price_(initial_price) {}
 
     // Never assumes: the reference tests every account every round.
-    bool quiet(double) const { return false; }
+    bool quiet(double, const MarginLevel&) const { return false; }
 
-    void collect_longs(double x, std::vector<std::uint32_t>& out) {
-        collect(longs_, x, open_long_, out);
+    // The margin in force, m.maintenance, straight into the equity test.
+    void collect_longs(double x, const MarginLevel& m, std::vector<std::uint32_t>& out) {
+        collect(longs_, x, m.maintenance, open_long_, out);
     }
-    void collect_shorts(double x, std::vector<std::uint32_t>& out) {
-        collect(shorts_, x, open_short_, out);
+    void collect_shorts(double x, const MarginLevel& m, std::vector<std::uint32_t>& out) {
+        collect(shorts_, x, m.maintenance, open_short_, out);
     }
 
   private:
-    void collect(const SideBook& book, double x, std::vector<char>& open,
+    void collect(const SideBook& book, double x, double maintenance_margin, std::vector<char>& open,
                  std::vector<std::uint32_t>& out) {
         const double price = initial_price_ * std::exp(x);
         for (std::size_t i = 0; i < book.count(); ++i) {
             if (open[i] && below_maintenance(book.side, book.size[i], book.entry[i],
-                                             book.collateral[i], maintenance_margin_, price)) {
+                                             book.collateral[i], maintenance_margin, price)) {
                 open[i] = 0;
                 out.push_back(static_cast<std::uint32_t>(i));
             }
@@ -51,7 +52,6 @@ class ScanFinder {
     const SideBook& shorts_;
     std::vector<char> open_long_;
     std::vector<char> open_short_;
-    double maintenance_margin_;
     double initial_price_;
 };
 

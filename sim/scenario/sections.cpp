@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "models/venue/margin_policy_registry.hpp"
+
 namespace cascade {
 namespace {
 
@@ -91,6 +93,22 @@ VenueConfig read_venue(ObjectReader& r) {
     }
     v.liquidation_penalty = r.number("liquidation_penalty", Range::right_open(0.0, 1.0), 0.0);
     v.insurance_fund = r.number("insurance_fund", Range::closed(0.0, 1e18), 0.0);
+    if (!r.optional_object("margin_policy", [&](ObjectReader& policy) {
+            if (auto parsed = margin_policy_registry().read(policy)) {
+                v.margin_policy = *parsed;
+                if (v.margin_policy.dynamic() && !(v.margin_policy.floor <= v.maintenance_margin &&
+                                                   v.maintenance_margin <= v.margin_policy.cap)) {
+                    policy.diagnostics().error(
+                        policy.pointer(),
+                        fmt::format("floor ({:g}) and cap ({:g}) must bracket the "
+                                    "maintenance_margin ({:g}) the policy scales",
+                                    v.margin_policy.floor, v.margin_policy.cap,
+                                    v.maintenance_margin));
+                }
+            }
+        })) {
+        r.resolve("margin_policy", {{"model", "flat"}});
+    }
     return v;
 }
 

@@ -13,7 +13,7 @@
 namespace cascade {
 namespace {
 
-const VenueConfig kVenue{0.02, 0.01, 0.005, 1e6};
+const VenueConfig kVenue{0.02, 0.01, 0.005, 1e6, {}};
 
 CohortConfig cohort(const std::string& name, Side side, std::uint64_t accounts) {
     return {name,
