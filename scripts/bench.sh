@@ -74,7 +74,7 @@ if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
 fi
 command="./scripts/bench.sh${quick:+ --quick}"
 header=(
-  "cascade benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, $((($(date +%s) - started) / 60)) min"
+  "cascade benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, took $(($(date +%s) - started)) s"
   "machine: ${cpu:-unknown CPU}, $(nproc) cores, ${memory} GiB; ${compiler_version:-unknown compiler}; $build_type"
   "load average (1, 5, 15 min) before: $load_before; after: $load_after"
   "command: $command"
