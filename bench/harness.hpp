@@ -169,7 +169,7 @@ class Report {
         }
         char text[32];
         const double a = std::abs(v);
-        const char* format = a >= 100 ? "%.0f" : a >= 10 ? "%.1f" : a >= 1 ? "%.2f" : "%.3g";
+        const char* format = a >= 100 ? "%.0f" : a >= 10 ? "%.1f" : a >= 1 ? "%.2f" : "%#.3g";
         std::snprintf(text, sizeof text, format, v);
         return text;
     }

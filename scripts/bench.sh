@@ -89,7 +89,7 @@ awk -F'\t' -v markdown="$markdown" -v header="$(printf '%s\n' "${header[@]}")" '
     if (a >= 100) return sprintf("%.0f", v)
     if (a >= 10) return sprintf("%.1f", v)
     if (a >= 1) return sprintf("%.2f", v)
-    return sprintf("%.3g", v)
+    return sprintf("%#.3g", v)
   }
   {
     n++; section[n] = $1; name[n] = $2; value[n] = fmt($3); unit[n] = $4
