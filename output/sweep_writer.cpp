@@ -73,6 +73,11 @@ void write_sweep(const std::filesystem::path& path, const SweepResults& sweep,
                     "its standard error, as for the run metric");
             dataset(g, "ci_low", m.ci_low, shape, units, "lower end of its 95 % interval");
             dataset(g, "ci_high", m.ci_high, shape, units, "upper end of its 95 % interval");
+            dataset(g, "sum", m.sum, shape, units,
+                    "sum over paths of the per-path values the estimate came from (root "
+                    "attribute paths is their count)");
+            dataset(g, "sum_squares", m.sum_squares, shape, units + " squared",
+                    "sum over paths of their squares");
             dataset(g, "difference", m.difference, shape, units,
                     "value minus the value at the baseline point");
             dataset(g, "difference_standard_error", m.difference_standard_error, shape, units,

@@ -113,8 +113,9 @@ SweepResults run_sweep(const std::vector<Scenario>& scenarios, const Grid& grid,
     for (const MetricDefinition& definition : catalog) {
         SweptMetric metric;
         metric.info = definition.info;
-        for (auto* v : {&metric.value, &metric.standard_error, &metric.ci_low, &metric.ci_high,
-                        &metric.difference, &metric.difference_standard_error}) {
+        for (auto* v :
+             {&metric.value, &metric.standard_error, &metric.ci_low, &metric.ci_high, &metric.sum,
+              &metric.sum_squares, &metric.difference, &metric.difference_standard_error}) {
             v->resize(points);
         }
         out.metrics.push_back(std::move(metric));
@@ -131,6 +132,8 @@ SweepResults run_sweep(const std::vector<Scenario>& scenarios, const Grid& grid,
                 swept.standard_error[point] = metric.standard_error;
                 swept.ci_low[point] = metric.ci_low;
                 swept.ci_high[point] = metric.ci_high;
+                swept.sum[point] = metric.sum;
+                swept.sum_squares[point] = metric.sum_squares;
                 const std::string column(catalog[m].column);
                 const PairedDifference d =
                     paired_difference(catalog[m], r.path_column(column).values,

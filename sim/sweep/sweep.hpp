@@ -46,6 +46,9 @@ struct SweptMetric {
     std::vector<double> standard_error;
     std::vector<double> ci_low;
     std::vector<double> ci_high;
+    // Raw moments of the per-path values behind each estimate (count = paths).
+    std::vector<double> sum;
+    std::vector<double> sum_squares;
     std::vector<double> difference;                 // value - value at the baseline point
     std::vector<double> difference_standard_error;  // from paired per-path differences
 };

@@ -133,6 +133,8 @@ TEST_CASE("a sweep equals separate runs of its points, for any thread count") {
             CHECK(same_bits(results.metrics[m].value, sweeps[0].metrics[m].value[p]));
             CHECK(same_bits(results.metrics[m].standard_error,
                             sweeps[0].metrics[m].standard_error[p]));
+            CHECK(same_bits(results.metrics[m].sum, sweeps[0].metrics[m].sum[p]));
+            CHECK(same_bits(results.metrics[m].sum_squares, sweeps[0].metrics[m].sum_squares[p]));
         }
     }
     CHECK(sweeps[0].max_leverage[0] == doctest::Approx(20.0));
