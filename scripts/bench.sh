@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 quick=()
 markdown=0
+arguments="$*"
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=(--quick) ;;
@@ -72,7 +73,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
 if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
   commit="$commit with uncommitted changes"
 fi
-command="./scripts/bench.sh${quick:+ --quick}"
+command="./scripts/bench.sh${arguments:+ $arguments}"
 header=(
   "cascade benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, took $(($(date +%s) - started)) s"
   "machine: ${cpu:-unknown CPU}, $(nproc) cores, ${memory} GiB; ${compiler_version:-unknown compiler}; $build_type"
