@@ -173,6 +173,10 @@ class CascadeEngine {
         max_rounds_ = std::max(max_rounds_, round);
     }
 
+    // The running totals live in locals for the loop: written through
+    // members, every store to cohort_liquidations_ or events (which may alias
+    // them, as far as the compiler knows) would force them back to memory for
+    // each account. Same operations in the same order: same bits.
     void settle_all(const SideBook& book, const std::vector<std::uint32_t>& indices, double fill,
                     std::uint32_t step, std::uint32_t round, std::uint64_t path,
                     std::vector<LiquidationEvent>* events) {
@@ -180,24 +184,39 @@ class CascadeEngine {
         // The liquidation prices in force: moved from the books' by the margin.
         const double offset = book.side == Side::long_side ? margin_.level().long_offset
                                                            : margin_.level().short_offset;
+        const double penalty_rate = rules_.venue.liquidation_penalty;
+        Ledger ledger = ledger_;
+        std::uint64_t liquidations = liquidations_;
+        double liquidated_notional = liquidated_notional_;
+        double penalties = penalties_;
+        double fund_paid = fund_paid_;
+        double open_size = open_size_;
+        double fund_min = fund_min_;
         for (std::uint32_t i : indices) {
+            const double size = book.size[i];
             const Settlement result =
-                settle(ledger_, s, book.size[i], book.entry[i], book.collateral[i], fill,
-                       rules_.venue.liquidation_penalty);
-            ++liquidations_;
+                settle(ledger, s, size, book.entry[i], book.collateral[i], fill, penalty_rate);
+            ++liquidations;
             ++cohort_liquidations_[book.cohort[i]];
-            liquidated_notional_ += book.size[i] * fill;
-            penalties_ += result.penalty;
-            fund_paid_ += result.fund_paid;
-            open_size_ -= book.size[i];
-            fund_min_ = std::min(fund_min_, ledger_.insurance_fund);
+            liquidated_notional += size * fill;
+            penalties += result.penalty;
+            fund_paid += result.fund_paid;
+            open_size -= size;
+            fund_min = std::min(fund_min, ledger.insurance_fund);
             if (events != nullptr) {
                 events->push_back({path, step, round, book.account[i], book.cohort[i],
-                                   static_cast<std::int8_t>(book.side), book.size[i],
+                                   static_cast<std::int8_t>(book.side), size,
                                    rules_.initial_price * std::exp(book.log_trigger[i] - offset),
                                    fill, result.penalty, result.shortfall});
             }
         }
+        ledger_ = ledger;
+        liquidations_ = liquidations;
+        liquidated_notional_ = liquidated_notional;
+        penalties_ = penalties;
+        fund_paid_ = fund_paid;
+        open_size_ = open_size;
+        fund_min_ = fund_min;
     }
 
     const Population& population_;
