@@ -26,7 +26,7 @@ for arg in "$@"; do
 done
 
 build_dir="${CASCADE_BUILD_DIR:-build}"
-benchmarks=(bench_paths bench_engine bench_run bench_random)
+benchmarks=(bench_paths bench_engine bench_run bench_random bench_sweep)
 
 # ---- Build ------------------------------------------------------------------------
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
@@ -62,6 +62,7 @@ run bench_paths --models  # the run driver's threads are bench_run's
 run bench_engine
 run bench_run
 run bench_random
+run bench_sweep
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- Print ------------------------------------------------------------------------------
