@@ -1,5 +1,7 @@
 #include "sim/run.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -14,8 +16,8 @@
 
 #include "sim/errors.hpp"
 #include "sim/huge_buffer.hpp"
-#include "sim/path_kernel.hpp"
 #include "sim/metric_catalog.hpp"
+#include "sim/path_kernel.hpp"
 #include "sim/statistics.hpp"
 
 namespace cascade {
@@ -185,7 +187,6 @@ struct BlockResult {
     std::vector<LiquidationEvent> events;
 };
 
-constexpr std::uint64_t kMemoryLimitBytes = 8ULL << 30;
 constexpr double kLedgerTolerance = 1e-9;
 
 // Checks that a stopped run's state fits the scenario and population of the
@@ -199,13 +200,15 @@ void check_resume_state(const ResumeState& state, const Scenario& scenario,
     const std::uint64_t done = state.paths_completed;
     const std::size_t points = scenario.simulation.grid.steps + 1ULL;
     if (fingerprint(population) != state.checkpoint.population_fingerprint) {
-        refuse("the population built now differs from the one the stopped run simulated (did "
-               "its positions CSV change?); resuming would mix two populations");
+        refuse(
+            "the population built now differs from the one the stopped run simulated (did "
+            "its positions CSV change?); resuming would mix two populations");
     }
     if (done % kBlockPaths != 0 || done >= scenario.simulation.paths) {
-        refuse(fmt::format("paths_completed = {} is not a whole number of {}-path blocks below "
-                           "the {} paths asked for; the file is damaged",
-                           done, kBlockPaths, scenario.simulation.paths));
+        refuse(
+            fmt::format("paths_completed = {} is not a whole number of {}-path blocks below "
+                        "the {} paths asked for; the file is damaged",
+                        done, kBlockPaths, scenario.simulation.paths));
     }
     for (const DatasetInfo& info : column_infos()) {
         const auto it = std::find_if(state.paths.begin(), state.paths.end(),
@@ -234,9 +237,10 @@ void check_resume_state(const ResumeState& state, const Scenario& scenario,
     }
     for (const LiquidationEvent& e : state.events) {
         if (e.path >= std::min(kept, done)) {
-            refuse(fmt::format("/events/liquidations has an event of path {}, which is not a "
-                               "completed sample path",
-                               e.path));
+            refuse(
+                fmt::format("/events/liquidations has an event of path {}, which is not a "
+                            "completed sample path",
+                            e.path));
         }
     }
 }
@@ -262,17 +266,34 @@ std::uint64_t estimate_run_memory(const Scenario& scenario) {
     return bytes;
 }
 
+std::uint64_t default_memory_limit() {
+    const long pages = ::sysconf(_SC_PHYS_PAGES);
+    const long page_size = ::sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || page_size <= 0) {
+        return 8ULL << 30;  // unknown: a conservative 8 GiB
+    }
+    return static_cast<std::uint64_t>(0.8 * static_cast<double>(pages) *
+                                      static_cast<double>(page_size));
+}
+
 Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     const std::uint64_t memory = estimate_run_memory(scenario);
-    if (memory > kMemoryLimitBytes) {
+    const std::uint64_t limit =
+        options.memory_limit_bytes != 0 ? options.memory_limit_bytes : default_memory_limit();
+    if (memory > limit) {
+        constexpr double kGiB = 1ULL << 30;
         throw InputError({Diagnostic{
             "", "",
             fmt::format("this run would hold {:.1f} GiB in memory, mostly for exact quantile "
                         "bands (paths x (steps + 1) x recorded series x 8 bytes) and the "
-                        "population (about 150 bytes an account while it is built); the limit "
-                        "is {} GiB. Use fewer /simulation/paths or /simulation/steps, record "
-                        "fewer /output/series, or a smaller population",
-                        static_cast<double>(memory) / (1ULL << 30), kMemoryLimitBytes >> 30)}});
+                        "population (about 150 bytes an account while it is built), above the "
+                        "limit of {:.1f} GiB ({}). Use fewer /simulation/paths or "
+                        "/simulation/steps, record fewer /output/series, a smaller population, "
+                        "or, if the machine has the memory, raise the limit with "
+                        "--memory-limit",
+                        static_cast<double>(memory) / kGiB, static_cast<double>(limit) / kGiB,
+                        options.memory_limit_bytes != 0 ? "--memory-limit"
+                                                        : "80 % of this machine's memory")}});
     }
     const auto& sim = scenario.simulation;
     const std::uint64_t paths = sim.paths;
@@ -331,10 +352,10 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         const ResumeState& state = *options.resume;
         check_resume_state(state, scenario, population, kept);
         for (PathColumn& column : results.paths) {
-            const auto& saved = std::find_if(state.paths.begin(), state.paths.end(),
-                                             [&](const PathColumn& c) {
-                                                 return c.info.name == column.info.name;
-                                             })->values;
+            const auto& saved =
+                std::find_if(state.paths.begin(), state.paths.end(), [&](const PathColumn& c) {
+                    return c.info.name == column.info.name;
+                })->values;
             std::copy(saved.begin(), saved.end(), column.values.begin());
         }
         for (SampleSet* samples : {&price_samples, &exogenous_samples}) {
@@ -344,10 +365,9 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         results.events = state.events;
         cohort_liquidations = state.checkpoint.cohort_liquidations;
         for (std::size_t s = 0; s < recorded.size(); ++s) {
-            const Matrix& saved =
-                named(state.checkpoint.series_values,
-                      kSeriesNames[static_cast<std::size_t>(recorded[s])])
-                    .values;
+            const Matrix& saved = named(state.checkpoint.series_values,
+                                        kSeriesNames[static_cast<std::size_t>(recorded[s])])
+                                      .values;
             for (std::uint64_t p = 0; p < resumed; ++p) {
                 for (std::size_t k = 0; k < points; ++k) {
                     by_point[s].data()[k * paths + p] = saved(p, k);
@@ -522,10 +542,10 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         checkpoint.cohort_liquidations = cohort_liquidations;
         for (std::size_t s = 0; s < recorded.size(); ++s) {
             const DatasetInfo info = series_info(recorded[s]);
-            SampleSet values{{info.name, info.units,
-                              info.description +
-                                  " of every completed path at every grid point, row per path"},
-                             Matrix(done, points)};
+            SampleSet values{
+                {info.name, info.units,
+                 info.description + " of every completed path at every grid point, row per path"},
+                Matrix(done, points)};
             for (std::uint64_t p = 0; p < done; ++p) {
                 for (std::size_t k = 0; k < points; ++k) {
                     values.values(p, k) = by_point[s].data()[k * stride + p];
@@ -539,8 +559,8 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
 
     // Metrics with error bars.
     for (const MetricDefinition& definition : metric_catalog()) {
-        results.metrics.push_back(compute_metric(
-            definition, results.path_column(std::string(definition.column)).values));
+        results.metrics.push_back(
+            compute_metric(definition, results.path_column(std::string(definition.column)).values));
     }
 
     results.run.simulation_seconds = seconds_between(start, simulated);

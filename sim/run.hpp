@@ -34,7 +34,13 @@ struct RunOptions {
     // an uninterrupted run. Throws InputError if the state does not fit the
     // scenario or the population it builds.
     const ResumeState* resume = nullptr;
+    // The run refuses to start when estimate_run_memory exceeds this; 0 means
+    // the default, 80 % of the machine's physical memory.
+    std::uint64_t memory_limit_bytes = 0;
 };
+
+// 80 % of physical memory: what a run may plan to hold unless told otherwise.
+std::uint64_t default_memory_limit();
 
 Results run_simulation(const Scenario& scenario, const RunOptions& options = {});
 

@@ -35,8 +35,9 @@ struct RunArguments {
     std::string output;
     bool quiet = false;
     std::string engine = "cursor";
-    std::string report;  // HTML report to build after the run, if any
-    std::string resume;  // a stopped run's results file to finish, if any
+    std::string report;              // HTML report to build after the run, if any
+    std::string resume;              // a stopped run's results file to finish, if any
+    std::uint64_t memory_limit = 0;  // bytes; 0: the default
 };
 
 int command_validate(const ScenarioOptions& arguments) {
@@ -113,6 +114,7 @@ int command_run(const RunArguments& arguments, const char* executable) {
     options.stop = &stop_signal();
     options.engine = plan.engine;
     options.resume = plan.resume ? &*plan.resume : nullptr;
+    options.memory_limit_bytes = arguments.memory_limit;
     options.on_progress = [&](std::uint64_t done) { progress.update(done); };
     const Results results = run_simulation(scenario, options);
     progress.finish();
@@ -173,6 +175,12 @@ int run_cli(int argc, char** argv) {
                      "Also build an HTML report (scripts/report.py, needs Debian's "
                      "python3-h5py and python3-matplotlib)")
         ->type_name("REPORT.html");
+    run_command
+        ->add_option("--memory-limit", run.memory_limit,
+                     "Most memory the run may plan to hold, e.g. 20GiB (default: 80 % of the "
+                     "machine's memory); a run estimated above it is refused before it starts")
+        ->transform(CLI::AsSizeValue(false))
+        ->type_name("SIZE");
     CLI::Option* resume_option =
         run_command
             ->add_option("--resume", run.resume,

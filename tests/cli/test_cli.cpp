@@ -435,3 +435,22 @@ TEST_CASE("sweep and tune from the command line: tables, files, exit codes") {
 }
 
 }  // namespace cascade
+
+namespace cascade {
+
+TEST_CASE("a run estimated above the memory limit is refused before it starts") {
+    test::TempDir dir;
+    const auto out = dir / "big.h5";
+    const auto refused = test::run_cascade(
+        {"run", kFlashCrash, "--paths", "100000", "--memory-limit", "1GiB", "-o", out.string()});
+    CHECK(refused.exit_code == 2);
+    CHECK(contains(refused.err, "would hold 2.7 GiB"));
+    CHECK(contains(refused.err, "limit of 1.0 GiB (--memory-limit)"));
+    CHECK(!std::filesystem::exists(out));
+    CHECK(test::run_cascade({"run", kFlashCrash, "--memory-limit", "lots"}).exit_code == 2);
+    CHECK(test::run_cascade({"run", kFlashCrash, "--paths", "64", "--memory-limit", "1GiB", "-q",
+                             "-o", out.string()})
+              .exit_code == 0);
+}
+
+}  // namespace cascade
