@@ -14,18 +14,35 @@
 namespace cascade {
 namespace {
 
-// The default scenario, small, with every series recorded and more sample
-// paths than a stopped run completes (so events are split across the stop).
+// A small crash with a leveraged population, every series recorded and more
+// sample paths than a stopped run completes (so events are split across the
+// stop); 1000 paths, so a run stopped after its first block has work left.
 Scenario resumable_scenario(unsigned threads) {
-    const std::vector<Override> overrides = {
-        {"/simulation/paths", "1000", "test"},
-        {"/simulation/threads", std::to_string(threads), "test"},
-        {"/output/sample_paths", "100", "test"},
-        {"/output/series",
-         R"(["price", "exogenous_price", "liquidated_notional", "insurance_fund", "open_interest"])",
-         "test"},
-    };
-    return load_scenario(test::source_dir() / "scenarios/flash-crash.json", overrides);
+    nlohmann::json doc = test::base_scenario();
+    doc["simulation"]["paths"] = 1000;
+    doc["simulation"]["threads"] = threads;
+    doc["market"]["impact"] = {{"model", "linear"}, {"per_notional", 2e-7}};
+    doc["shocks"] = {{{"type", "jump"}, {"time", "6h"}, {"size", -0.08}}};
+    doc["venue"] = {{"initial_margin", 0.05},
+                    {"maintenance_margin", 0.01},
+                    {"liquidation_penalty", 0.01},
+                    {"insurance_fund", 20000.0}};
+    doc["population"]["cohorts"] = nlohmann::json::array(
+        {{{"name", "longs"},
+          {"side", "long"},
+          {"accounts", 2000},
+          {"leverage", {{"distribution", "uniform"}, {"min", 2.0}, {"max", 19.0}}},
+          {"notional", 20000.0}},
+         {{"name", "shorts"},
+          {"side", "short"},
+          {"accounts", 500},
+          {"leverage", {{"distribution", "uniform"}, {"min", 2.0}, {"max", 19.0}}},
+          {"notional", 20000.0}}});
+    doc["output"] = {
+        {"sample_paths", 100},
+        {"series",
+         {"price", "exogenous_price", "liquidated_notional", "insurance_fund", "open_interest"}}};
+    return test::scenario_from(doc);
 }
 
 // Runs `scenario`, asking it to stop once the first block is merged.
@@ -44,8 +61,7 @@ TEST_CASE("a stopped run, resumed, gives the file of an uninterrupted run") {
     const Scenario reference_scenario = resumable_scenario(1);
     write_results(dir / "full.h5", run_simulation(reference_scenario), reference_scenario);
 
-    for (const auto& [stopped_threads, resumed_threads] :
-         {std::pair{1u, 2u}, std::pair{2u, 1u}}) {
+    for (const auto& [stopped_threads, resumed_threads] : {std::pair{1u, 2u}, std::pair{2u, 1u}}) {
         INFO("stopped with " << stopped_threads << " threads, resumed with " << resumed_threads);
         const Scenario stopped_scenario = resumable_scenario(stopped_threads);
         const Results stopped = stopped_run(stopped_scenario);
@@ -59,6 +75,7 @@ TEST_CASE("a stopped run, resumed, gives the file of an uninterrupted run") {
         const ResumeState state = read_resume_state(part);
         CHECK(state.paths_completed == stopped.run.paths_completed);
         CHECK(state.events.size() == stopped.events.size());
+        CHECK(!state.events.empty());
         RunOptions options;
         options.resume = &state;
         const Scenario resumed_scenario = resumable_scenario(resumed_threads);
