@@ -46,9 +46,8 @@ What a ``Results`` gives (everything is read lazily on first use, then kept):
 ``r.metrics``        DataFrame indexed by metric name: ``value``,
                      ``standard_error``, ``ci_low``, ``ci_high``, ``units``,
                      ``description``, ``count``, ``sum``, ``sum_squares``
-``r.sweep``          None: parameter sweeps do not exist yet and ``cascade
-                     run`` writes no ``/sweep`` group. Should a file have one,
-                     a best-effort tidy DataFrame of what it holds.
+``r.sweep``          None: a run holds one setting; ``cascade sweep`` writes
+                     files of its own, read with ``open_sweep`` (below)
 ``r.complete``       bool: the file holds every path the run asked for
 ``r.filename``       the path that was opened
 ===================  ========================================================
@@ -447,43 +446,13 @@ class Results:
             return frame
         return self._cached("metrics", make)
 
-    # -- /sweep (future) ---------------------------------------------------
+    # -- /sweep --------------------------------------------------------------
 
     @property
     def sweep(self):
-        """None: sweeps do not exist yet (``cascade run`` writes no /sweep).
-
-        If a file has a ``/sweep`` group, a best-effort tidy DataFrame of it:
-        a single compound table as is; otherwise one column per 1-D dataset
-        (named by its path below /sweep) of the most common length, one row
-        per element. Other shapes are left out.
-        """
-        def make():
-            group = self._h5().get("sweep")
-            if not isinstance(group, h5py.Group):
-                return None
-            datasets = {}
-            group.visititems(lambda name, obj: datasets.__setitem__(name, obj)
-                             if isinstance(obj, h5py.Dataset) else None)
-            tables = [ds for ds in datasets.values() if ds.dtype.names and ds.ndim == 1]
-            if len(tables) == 1:
-                return _table(tables[0])
-            columns = {}
-            for name, ds in datasets.items():
-                if ds.ndim != 1:
-                    continue
-                if ds.dtype.names:
-                    table = _table(ds)
-                    for col in table:
-                        columns[f"{name}.{col}"] = table[col].to_numpy()
-                else:
-                    columns[name] = _decode_column(ds[()])
-            if not columns:
-                return pd.DataFrame()
-            lengths = pd.Series({k: len(v) for k, v in columns.items()})
-            common = lengths.mode().iloc[0]
-            return pd.DataFrame({k: v for k, v in columns.items() if len(v) == common})
-        return self._cached("sweep", make)
+        """None: ``cascade run`` files hold one setting. Sweeps are files of
+        their own (``cascade sweep``); read them with ``open_sweep``."""
+        return None
 
 
 def open(path, allow_incomplete=False):  # noqa: A001  (shadows builtins.open on purpose)
@@ -494,3 +463,87 @@ def open(path, allow_incomplete=False):  # noqa: A001  (shadows builtins.open on
     stopped early (``complete = 0``) opens, with ``r.complete`` False.
     """
     return Results(path, allow_incomplete=allow_incomplete)
+
+
+SWEEP_FILETYPE = "cascade-sweep"
+
+
+class Sweep:
+    """An open ``cascade sweep`` file (docs/sweeps.md). Make one with
+    ``cascade_results.open_sweep``. Everything is read on open; the file is
+    closed before this returns.
+
+    ``s.axes``        list of (pointer, numpy array of values), in axis order
+    ``s.shape``       the grid's shape, one dimension per axis
+    ``s.baseline``    row-major index of the baseline point
+    ``s.scenario``    dict: the baseline point's resolved scenario
+    ``s.provenance``  dict: the other root attributes
+    ``s.metric_names`` list of the metrics in the file
+    ``s.metric(name)`` DataFrame, one row per grid point, indexed by the swept
+                      values (a MultiIndex named by the pointers): ``value``,
+                      ``standard_error``, ``ci_low``, ``ci_high``, ``sum``,
+                      ``sum_squares``, ``difference``, ``difference_standard_error``
+    ``s.table()``     all metrics, long: one row per (grid point, metric)
+    ``s.capital``     DataFrame like ``metric``: ``max_leverage``, ``admitted_share``
+    """
+
+    def __init__(self, path):
+        self.filename = os.fspath(path)
+        if not os.path.exists(self.filename):
+            raise NotCascadeFile(f"{self.filename}: no such file")
+        try:
+            f = h5py.File(self.filename, "r")
+        except (OSError, ValueError) as error:
+            raise NotCascadeFile(f"{self.filename}: not a readable HDF5 file: {error}") from None
+        with f:
+            filetype = _text(f.attrs.get("filetype"))
+            if filetype != SWEEP_FILETYPE:
+                what = f"filetype {filetype!r}" if filetype else "no filetype attribute"
+                raise NotCascadeFile(f"{self.filename}: not a cascade sweep file ({what}; "
+                                     f"expected {SWEEP_FILETYPE!r})")
+            version = tuple(int(v) for v in np.asarray(f.attrs["format_version"]).ravel())
+            if version[0] != SUPPORTED_MAJOR:
+                raise UnsupportedVersion(f"{self.filename}: sweep format {version} is not "
+                                         f"supported; this reader reads {SUPPORTED_MAJOR}.x")
+            self.scenario = json.loads(_text(f.attrs["scenario"]))
+            self.provenance = {k: _py(v) for k, v in f.attrs.items() if k != "scenario"}
+            self.provenance["format_version"] = version
+            self.baseline = int(self.provenance["baseline"])
+            axes = f["sweep/axes"]
+            self.axes = [(_text(axes[str(a)].attrs["pointer"]), np.asarray(axes[str(a)][()]))
+                         for a in range(len(axes))]
+            self.shape = tuple(len(values) for _, values in self.axes)
+            self._index = pd.MultiIndex.from_product([values for _, values in self.axes],
+                                                     names=[p for p, _ in self.axes])
+            self._metrics = {}
+            for name, group in f["sweep/metrics"].items():
+                self._metrics[name] = pd.DataFrame(
+                    {field: np.asarray(group[field][()]).ravel() for field in group},
+                    index=self._index)
+                self._metrics[name].attrs["units"] = _text(group["value"].attrs["units"])
+            capital = f["sweep/capital"]
+            self.capital = pd.DataFrame(
+                {field: np.asarray(capital[field][()]).ravel() for field in capital},
+                index=self._index)
+
+    @property
+    def metric_names(self):
+        return list(self._metrics)
+
+    def metric(self, name):
+        if name not in self._metrics:
+            raise KeyError(f"no metric {name!r}; the file has {', '.join(self._metrics)}")
+        return self._metrics[name]
+
+    def table(self):
+        frames = [df.assign(metric=name).reset_index() for name, df in self._metrics.items()]
+        return pd.concat(frames, ignore_index=True)
+
+    def __repr__(self):
+        return f"<cascade_results.Sweep {self.filename!r} {self.shape}>"
+
+
+def open_sweep(path):
+    """Reads a ``cascade sweep`` file; returns a ``Sweep``. Raises
+    NotCascadeFile or UnsupportedVersion."""
+    return Sweep(path)

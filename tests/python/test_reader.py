@@ -347,5 +347,59 @@ class Errors(unittest.TestCase):
             self.assertEqual(len(r.series("price")), len(r.time))
 
 
+
+class SweepFiles(unittest.TestCase):
+    """open_sweep: a 2 x 2 sweep read back, checked against h5py and against
+    the runs of its points."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.file = os.path.join(_tmp.name, "sweep.h5")
+        command = [EXE, "sweep", SCENARIO, "--paths", "128", "--seed", str(SEED), "-q",
+                   "--grid", "/venue/maintenance_margin=0.006,0.01",
+                   "--grid", "/venue/insurance_fund=1e5,1e7", "--baseline", "3",
+                   "-o", cls.file]
+        subprocess.run(command, cwd=REPO, check=True, capture_output=True, timeout=600)
+        cls.s = cascade_results.open_sweep(cls.file)
+
+    def test_axes_and_metrics(self):
+        s = self.s
+        self.assertEqual([p for p, _ in s.axes],
+                         ["/venue/maintenance_margin", "/venue/insurance_fund"])
+        self.assertEqual(s.shape, (2, 2))
+        self.assertEqual(s.baseline, 3)
+        self.assertIn("bad_debt_es99", s.metric_names)
+        p = s.metric("p_bad_debt")
+        self.assertEqual(len(p), 4)
+        with h5py.File(self.file, "r") as f:
+            np.testing.assert_array_equal(p["value"].to_numpy(),
+                                          f["sweep/metrics/p_bad_debt/value"][()].ravel())
+        # Row-major: the second axis varies fastest.
+        self.assertEqual(p.index[1], (0.006, 1e7))
+        self.assertEqual(p["difference"].iloc[3], 0.0)
+        self.assertEqual(len(s.table()), 4 * len(s.metric_names))
+        np.testing.assert_allclose(s.capital["max_leverage"], 1 / 0.02)
+        with self.assertRaises(KeyError):
+            s.metric("nope")
+
+    def test_points_match_their_runs(self):
+        output = os.path.join(_tmp.name, "point.h5")
+        subprocess.run([EXE, "run", SCENARIO, "--paths", "128", "--seed", str(SEED), "-q",
+                        "--set", "/venue/maintenance_margin=0.006",
+                        "--set", "/venue/insurance_fund=1e7", "-o", output],
+                       cwd=REPO, check=True, capture_output=True, timeout=600)
+        with cascade_results.open(output) as r:
+            for name in ("bad_debt_mean", "p_bad_debt", "bad_debt_es99"):
+                row = self.s.metric(name).loc[(0.006, 1e7)]
+                self.assertEqual(row["value"], r.metrics.loc[name, "value"], name)
+                self.assertEqual(row["standard_error"], r.metrics.loc[name, "standard_error"])
+
+    def test_a_results_file_is_not_a_sweep(self):
+        output = os.path.join(_tmp.name, "out.h5")
+        with self.assertRaises(cascade_results.NotCascadeFile):
+            cascade_results.open_sweep(output)
+        with self.assertRaises(cascade_results.NotCascadeFile):
+            cascade_results.open(self.file)
+
 if __name__ == "__main__":
     sys.exit(harness.main(__name__))
