@@ -61,7 +61,10 @@ TEST_CASE("a stopped run, resumed, gives the file of an uninterrupted run") {
     const Scenario reference_scenario = resumable_scenario(1);
     write_results(dir / "full.h5", run_simulation(reference_scenario), reference_scenario);
 
-    for (const auto& [stopped_threads, resumed_threads] : {std::pair{1u, 2u}, std::pair{2u, 1u}}) {
+    for (const auto& threads : {std::pair{1u, 2u}, std::pair{2u, 1u}}) {
+        // INFO captures these: no structured binding (clang < 16).
+        const unsigned stopped_threads = threads.first;
+        const unsigned resumed_threads = threads.second;
         INFO("stopped with " << stopped_threads << " threads, resumed with " << resumed_threads);
         const Scenario stopped_scenario = resumable_scenario(stopped_threads);
         const Results stopped = stopped_run(stopped_scenario);

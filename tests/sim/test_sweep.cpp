@@ -5,7 +5,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <cstring>
 
 #include "sim/errors.hpp"
 #include "sim/metric_catalog.hpp"
@@ -18,9 +17,7 @@
 namespace cascade {
 namespace {
 
-bool same_bits(double a, double b) {
-    return std::memcmp(&a, &b, sizeof a) == 0;
-}
+using test::same_bits;
 
 // A small crash with a leveraged population and impact, so that the settings
 // matter: the venue's margin and penalty change bad debt.

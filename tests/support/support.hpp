@@ -2,7 +2,9 @@
 // Helpers shared by the tests: scenarios from inline JSON, running the real
 // executable, temporary directories, and Monte Carlo tolerances.
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <span>
@@ -69,6 +71,12 @@ struct MeanEstimate {
 MeanEstimate estimate_mean(std::span<const double> values);
 
 std::filesystem::path source_dir();
+
+// Whether two doubles have the same bits: the same value, and the same sign of
+// zero and NaN payload too (what bit-identical results promise).
+inline bool same_bits(double a, double b) {
+    return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b);
+}
 
 // Every dataset in an HDF5 file, by path, as raw bytes (attributes left out:
 // timings and creation time differ between identical runs).

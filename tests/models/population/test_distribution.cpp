@@ -100,7 +100,8 @@ TEST_CASE("distribution sample means match the exact means") {
         {"histogram", HistogramDistribution{{0.0, 1.0, 3.0, 4.0, 10.0}, {1.0, 0.0, 2.0, 0.5}}},
     };
     for (const auto& [name, d] : cases) {
-        INFO(name);
+        const char* const case_name = name;  // INFO captures it: no structured binding (clang < 16)
+        INFO(case_name);
         const auto x = draw(d, 100000);
         const auto m = test::estimate_mean(x);
         const double truth = mean(d);

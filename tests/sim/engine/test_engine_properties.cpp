@@ -4,7 +4,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <cstring>
 
 #include "sim/random/streams.hpp"
 #include "sim/run.hpp"
@@ -67,9 +66,7 @@ nlohmann::json random_scenario(std::uint64_t seed) {
             {"output", {{"sample_paths", 40}}}};
 }
 
-bool same_bits(double a, double b) {
-    return std::memcmp(&a, &b, sizeof a) == 0;
-}
+using test::same_bits;
 
 bool same_event(const LiquidationEvent& a, const LiquidationEvent& b) {
     return a.path == b.path && a.step == b.step && a.round == b.round && a.account == b.account &&
