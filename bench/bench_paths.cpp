@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     auto rng = cascade::make_stream(1, 0, cascade::StreamPurpose::price_diffusion);
     std::uint64_t sink = 0;
     const auto bare_rng = [&] {
-        for (double i = 0; i < path_steps; ++i) {
+        for (std::uint64_t i = 0; i < paths * steps; ++i) {
             sink += rng();
         }
     };

@@ -151,7 +151,7 @@ int child_run(const fs::path& file, double factor, std::uint64_t paths) {
     // Blocks of 1 MiB and more from mmap, and back to the system when freed:
     // otherwise the run's buffers reuse memory the population build freed but
     // malloc kept, and the difference between two path counts disappears.
-    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);  // NOLINT(concurrency-mt-unsafe): before any thread
     const auto s = variant(file, factor, paths, 2);
     cascade::RunOptions options;
     int merged = 0;
@@ -208,7 +208,7 @@ std::string child(const std::vector<std::string>& arguments) {
             joined += " " + a;
         }
         std::fprintf(stderr, "bench_run: child%s failed\n", joined.c_str());
-        std::exit(1);
+        std::exit(1);  // NOLINT(concurrency-mt-unsafe): no other thread calls exit
     }
     return text;
 }

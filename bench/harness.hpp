@@ -120,11 +120,11 @@ inline Options parse_options(int argc, char** argv, const char* usage,
             options.tsv = true;
         } else if (arg == "--help" || arg == "-h") {
             std::printf("%s", usage);
-            std::exit(0);
+            std::exit(0);  // NOLINT(concurrency-mt-unsafe): option parsing, before any thread
         } else if (arg.rfind("--", 0) == 0) {
             if (std::find(known.begin(), known.end(), arg) == known.end()) {
                 std::fprintf(stderr, "unknown option %s\n%s", arg.c_str(), usage);
-                std::exit(2);
+                std::exit(2);  // NOLINT(concurrency-mt-unsafe): option parsing, before any thread
             }
             options.flags.push_back(arg);
         } else {

@@ -106,6 +106,10 @@ SideBook make_book(Side side, std::vector<Account> accounts, const VenueConfig& 
                                                  : -std::numeric_limits<double>::infinity();
         keyed.push_back({log_trigger, a});
     }
+    // The keyed copies are all that is used from here: free the accounts (the
+    // caller moved them in) before the sort and the book's columns allocate.
+    accounts.clear();
+    accounts.shrink_to_fit();
     // The order in which a moving price reaches them; a total order via the index.
     const bool descending = side == Side::long_side;
     tbb::parallel_sort(keyed.begin(), keyed.end(), [descending](const Keyed& a, const Keyed& b) {

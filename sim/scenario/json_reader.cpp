@@ -326,7 +326,7 @@ std::string ObjectReader::string(std::string_view key, std::optional<std::string
 std::string ObjectReader::choice(std::string_view key, std::span<const std::string_view> choices,
                                  std::optional<std::string_view> fallback) {
     const json* value = find(key);
-    const std::string fallback_text = fallback ? std::string(*fallback) : std::string(choices[0]);
+    std::string fallback_text = fallback ? std::string(*fallback) : std::string(choices[0]);
     if (value == nullptr) {
         if (!fallback) {
             missing(key);
@@ -340,7 +340,7 @@ std::string ObjectReader::choice(std::string_view key, std::span<const std::stri
         wrong_type(key, expected, *value);
         return fallback_text;
     }
-    const std::string word = value->get<std::string>();
+    std::string word = value->get<std::string>();
     if (std::find(choices.begin(), choices.end(), word) == choices.end()) {
         std::string message = fmt::format("expected {}, got \"{}\"", expected, word);
         if (const auto suggestion = closest_match(word, choices)) {
@@ -379,7 +379,7 @@ void ObjectReader::ignore_rest() {
 Duration ObjectReader::duration(std::string_view key, Range seconds_range,
                                 std::optional<std::string_view> fallback) {
     const json* value = find(key);
-    const Duration neutral{0.0, ""};
+    Duration neutral{0.0, ""};
     if (value == nullptr) {
         if (!fallback) {
             missing(key);

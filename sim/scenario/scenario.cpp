@@ -241,7 +241,7 @@ void apply_override(json& doc, const Override& o) {
                 if (ec != std::errc() || end != token.data() + token.size() ||
                     index > node->size()) {
                     throw InputError({Diagnostic{
-                        source, walked + "/" + token,
+                        source, fmt::format("{}/{}", walked, token),
                         fmt::format("{} holds {} elements; expected an index from 0 to {} "
                                     "(or - to append)",
                                     walked.empty() ? "/" : walked, node->size(), node->size())}});
