@@ -28,7 +28,9 @@
 #
 # Environment: CASCADE_FUZZ_BUILD_DIR (default build-fuzz), CXX_FUZZ (the
 # clang++ to use, default clang++), CASCADE_FUZZ_TARGETS (space-separated
-# subset of the targets), CASCADE_FUZZ_JOBS (build parallelism, default nproc).
+# subset of the targets), CASCADE_FUZZ_JOBS (build parallelism, default nproc),
+# CASCADE_FUZZ_PARALLEL (how many targets fuzz at once, default 1; each still
+# fuzzes for SECONDS_PER_TARGET of wall-clock time, sharing the cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,7 +69,7 @@ generator=()
 if [ ! -f "$build/CMakeCache.txt" ] && command -v ninja >/dev/null; then
     generator=(-G Ninja)
 fi
-# -O1 (tests/fuzz adds -g): fast enough to fuzz, readable stack traces; no NDEBUG, so asserts
+# -O1 (tests/fuzz adds line tables): fast enough to fuzz, readable stack traces; no NDEBUG, so asserts
 # (nlohmann's included) are checked too.
 mkdir -p "$build"
 cmake -S . -B "$build" "${generator[@]}" \
@@ -81,28 +83,34 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 fuzz_options=(-timeout=10 -rss_limit_mb=2048 -detect_leaks=1 -print_final_stats=1)
 
-status=0
-summary=()
 for target in $targets; do
-    binary="$build/tests/fuzz/$target"
-    [ -x "$binary" ] || { echo "error: no such fuzz target: $target" >&2; exit 2; }
+    [ -x "$build/tests/fuzz/$target" ] || { echo "error: no such fuzz target: $target" >&2; exit 2; }
+done
+
+# Replays one target's reproducers, then fuzzes it. Writes its summary line(s)
+# to $build/summary-<target> and what went wrong to $build/report-<target>
+# (printed once every target is done, so parallel targets do not interleave);
+# returns non-zero on any failure.
+fuzz_target() {
+    local target=$1 binary="$build/tests/fuzz/$1" dict dict_option=() status=0
+    local report="$build/report-$target"
+    : >"$report"
     dict="tests/fuzz/${target#fuzz_}.dict"
     [ "$target" = fuzz_population ] && dict=tests/fuzz/scenario.dict
-    dict_option=()
     [ -f "$dict" ] && dict_option=(-dict="$dict")
 
     # 1. Saved reproducers.
+    local reproducers regressions="no reproducers" failed=0 file
     shopt -s nullglob
     reproducers=(tests/fuzz/crashes/"$target"-*)
     shopt -u nullglob
-    regressions="no reproducers"
     if [ "${#reproducers[@]}" -gt 0 ]; then
-        failed=0
         for file in "${reproducers[@]}"; do
             # In a subshell, so the shell's "Aborted" notice goes to the log too.
-            if ! ("$binary" "${fuzz_options[@]}" "$file") >"$build/regression.log" 2>&1; then
-                echo "FAIL: $file still fails $target:" >&2
-                grep -E "ERROR|what\(\)|violated|runtime error" "$build/regression.log" | head -3 | cut -c1-240 >&2 || true
+            if ! ("$binary" "${fuzz_options[@]}" "$file") >"$build/regression-$target.log" 2>&1; then
+                echo "FAIL: $file still fails $target:" >>"$report"
+                grep -E "ERROR|what\(\)|violated|runtime error" "$build/regression-$target.log" | head -3 |
+                    cut -c1-240 >>"$report" || true
                 failed=$((failed + 1))
             fi
         done
@@ -111,14 +119,12 @@ for target in $targets; do
     fi
 
     # 2. Fuzzing, on a working copy of the seed corpus.
-    corpus="$build/corpus-$target"
-    findings="$build/findings/$target"
+    local corpus="$build/corpus-$target" findings="$build/findings/$target"
+    local log="$build/fuzz-$target.log" start elapsed execs coverage result artifact rc=0
     mkdir -p "$corpus" "$findings"
     cp -n tests/fuzz/corpus/"$target"/* "$corpus"/ 2>/dev/null || true
-    log="$build/fuzz-$target.log"
     echo "== $target: fuzzing for $seconds s (log: $log)"
     start=$(date +%s)
-    rc=0
     # The outer timeout only guards against libFuzzer itself wedging.
     timeout --kill-after=30 $((seconds * 2 + 120)) \
         "$binary" "${fuzz_options[@]}" "${dict_option[@]}" -max_total_time="$seconds" \
@@ -132,16 +138,50 @@ for target in $targets; do
         status=1
         artifact=$(grep -oE "Test unit written to [^ ]+" "$log" | tail -1 | sed 's/Test unit written to //' || true)
         result="FINDING (exit $rc)${artifact:+: $artifact}"
-        echo "---- $target: finding, from $log:" >&2
-        grep -nE "ERROR:|SUMMARY:|what\(\)|violated|runtime error|Test unit written" "$log" | head -10 >&2 || true
-        # The first frames of the first report, outside libFuzzer and the runtimes.
-        grep -m1 -A60 -E "==[0-9]+== ?ERROR|terminate called|violated|runtime error" "$log" |
-            grep -E "^ *#[0-9]+ .* in " | grep -vE "fuzzer::|__sanitizer|libc\.so|libstdc\+\+|__asan|__ubsan|nptl/|stdlib/|signal/|csu/| in main |_start" |
-            head -12 | cut -c1-240 >&2 || true
+        {
+            echo "---- $target: finding, from $log:"
+            grep -nE "ERROR:|SUMMARY:|what\(\)|violated|runtime error|Test unit written" "$log" | head -10 || true
+            # The first frames of the first report, outside libFuzzer and the runtimes.
+            grep -m1 -A60 -E "==[0-9]+== ?ERROR|terminate called|violated|runtime error" "$log" |
+                grep -E "^ *#[0-9]+ .* in " | grep -vE "fuzzer::|__sanitizer|libc\.so|libstdc\+\+|__asan|__ubsan|nptl/|stdlib/|signal/|csu/| in main |_start" |
+                head -12 | cut -c1-240 || true
+        } >>"$report"
     fi
-    summary+=("$(printf '%-20s %-10s %12s execs %6s s  %-34s %s' "$target" "${result%%:*}" "${execs:-?}" \
-        "$elapsed" "${coverage:-}" "[$regressions]")")
-    [ "$rc" -eq 0 ] || summary+=("    ${result}")
+    {
+        printf '%-20s %-10s %12s execs %6s s  %-34s %s\n' "$target" "${result%%:*}" "${execs:-?}" \
+            "$elapsed" "${coverage:-}" "[$regressions]"
+        [ "$rc" -eq 0 ] || printf '    %s\n' "$result"
+    } >"$build/summary-$target"
+    return "$status"
+}
+
+# Up to $parallel targets at once (CASCADE_FUZZ_PARALLEL, default 1): each
+# fuzzes for the same wall-clock time, sharing the cores.
+parallel="${CASCADE_FUZZ_PARALLEL:-1}"
+status=0
+running=0
+for target in $targets; do
+    rm -f "$build/summary-$target"
+    if [ "$running" -ge "$parallel" ]; then
+        wait -n || status=1
+        running=$((running - 1))
+    fi
+    fuzz_target "$target" &
+    running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+    wait -n || status=1
+    running=$((running - 1))
+done
+summary=()
+for target in $targets; do
+    if [ -s "$build/report-$target" ]; then cat "$build/report-$target" >&2; fi
+    if [ -f "$build/summary-$target" ]; then
+        mapfile -t -O "${#summary[@]}" summary <"$build/summary-$target"
+    else
+        summary+=("$(printf '%-20s %s' "$target" "ERROR (no summary: the script failed)")")
+        status=1
+    fi
 done
 
 echo
