@@ -152,7 +152,8 @@ void write_population(Writer& writer, const Results& results) {
     for (std::size_t i = 0; i < results.cohorts.size(); ++i) {
         const CohortRow& c = results.cohorts[i];
         char* out = bytes.data() + i * row_bytes;
-        std::memcpy(out, c.name.data(), c.name.size());
+        // The name field is fixed-width and zero-padded (the buffer starts zeroed).
+        std::copy(c.name.begin(), c.name.end(), out);
         out += width;
         const auto put = [&out](const auto& value) {
             std::memcpy(out, &value, sizeof value);

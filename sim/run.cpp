@@ -444,7 +444,7 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     std::uint64_t paths_done = resumed;
     arena.execute([&] {
         tbb::parallel_pipeline(
-            4 * results.run.threads,
+            std::size_t{4} * results.run.threads,
             tbb::make_filter<void, std::uint64_t>(
                 tbb::filter_mode::serial_in_order,
                 [&](tbb::flow_control& control) -> std::uint64_t {

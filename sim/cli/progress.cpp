@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <string>
 
 #include <fmt/format.h>
@@ -10,7 +11,7 @@ namespace cascade {
 namespace {
 
 std::string clock_text(double seconds) {
-    const auto total = static_cast<long long>(seconds + 0.5);
+    const auto total = std::llround(seconds);
     return fmt::format("{}:{:02}:{:02}", total / 3600, (total / 60) % 60, total % 60);
 }
 

@@ -269,7 +269,10 @@ FileSummary summarise_file(const std::filesystem::path& file) {
 }  // namespace
 
 TEST_CASE("SIGINT and SIGTERM stop at a block boundary and save every completed path") {
-    for (const auto& [number, code] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
+    for (const auto& signal_and_code : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
+        // Named copies: lambdas below cannot capture structured bindings in clang 14.
+        const int number = signal_and_code.first;
+        const int code = signal_and_code.second;
         INFO("signal " << number);
         test::TempDir dir;
         const auto out = dir / "stopped.h5";

@@ -20,7 +20,7 @@ namespace {
 constexpr const char* kHeader = "account,side,size,entry_price,collateral\n";
 
 // The text of the InputError that parsing `text` throws, or "" if none.
-std::string errors_of(const std::string& text) {
+std::string csv_errors_of(const std::string& text) {
     try {
         parse_positions_csv(text, "t.csv");
     } catch (const InputError& e) {
@@ -158,20 +158,20 @@ TEST_CASE("each bad input is reported with its line and what was wrong") {
     };
     for (const Case& c : cases) {
         INFO(c.name);
-        const std::string errors = errors_of(c.text);
+        const std::string errors = csv_errors_of(c.text);
         INFO("got: " << errors);
         CHECK(mentions(errors, c.expected));
     }
 }
 
 TEST_CASE("a typo in the header is reported once, not also as a missing column") {
-    const std::string errors = errors_of("account,side,size,entry_price,colateral\n");
+    const std::string errors = csv_errors_of("account,side,size,entry_price,colateral\n");
     CHECK(mentions(errors, "did you mean \"collateral\""));
     CHECK_FALSE(mentions(errors, "missing column"));
 }
 
 TEST_CASE("every bad row is reported, and all problems of one row") {
-    const std::string errors = errors_of(std::string(kHeader) +
+    const std::string errors = csv_errors_of(std::string(kHeader) +
                                          "a,long,1,2,3\n"
                                          "b,sideways,-1,2,3\n"
                                          "c,short,1,2,3\n"
@@ -203,7 +203,7 @@ TEST_CASE("at most 50 problems are listed, then a count of the rest") {
 
 TEST_CASE("a huge bad value is cut short in the message") {
     const std::string errors =
-        errors_of(std::string(kHeader) + "a,long," + std::string(100000, '9') + "x,2,3\n");
+        csv_errors_of(std::string(kHeader) + "a,long," + std::string(100000, '9') + "x,2,3\n");
     CHECK(mentions(errors, "size: expected a positive number, got \"9999"));
     CHECK(errors.size() < 200);
 }
