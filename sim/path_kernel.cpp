@@ -30,6 +30,10 @@ MarketRules market_rules(const Scenario& scenario) {
     rules.margin_window_steps = static_cast<std::uint32_t>(std::clamp<double>(
         std::round(scenario.venue.margin_policy.window_seconds / grid.step_seconds()), 1.0,
         std::max<double>(grid.steps, 1.0)));
+    const ShockSchedule schedule(grid, scenario.shocks);
+    const auto frozen = schedule.oracle_frozen();
+    rules.oracle = OracleRules(scenario.venue.oracle, grid.step_seconds(),
+                               std::vector<std::uint8_t>(frozen.begin(), frozen.end()));
     return rules;
 }
 
@@ -87,12 +91,14 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
     double* __restrict liquidated = trace.liquidated_notional.data();
     double* __restrict fund = trace.insurance_fund.data();
     double* __restrict open = trace.open_interest.data();
+    double* __restrict oracle = trace.log_oracle.data();
     const auto record = [&](std::size_t k, double x_exo) {
         log_exogenous[k] = x_exo;
         log_market[k] = x_exo + engine.impact();
         liquidated[k] = engine.liquidated_notional();
         fund[k] = engine.ledger().insurance_fund;
         open[k] = engine.open_size();
+        oracle[k] = engine.oracle_log_price();
     };
     // The exogenous path and the engine advance together, one step at a time:
     // one dispatch per path, none per step.
@@ -136,6 +142,11 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
     outcome.first_liquidation_step = engine.first_liquidation_step();
     outcome.min_log_market = engine.min_log_market();
     outcome.min_log_exogenous = engine.min_log_exogenous();
+    outcome.oracle_gap_max = engine.oracle_gap_max();
+    outcome.oracle_gap_mean =
+        engine.liquidations() > 0
+            ? engine.oracle_gap_sum() / static_cast<double>(engine.liquidations())
+            : std::numeric_limits<double>::quiet_NaN();
     // Relative to the larger of the money in the system and the flows through it.
     const double scale = std::max({engine.initial_total(), engine.liquidated_notional(), 1.0});
     outcome.ledger_imbalance = std::abs(ledger.total() - engine.initial_total()) / scale;

@@ -27,12 +27,13 @@ struct PathTrace {
     std::span<double> liquidated_notional;  // cumulative, at fill prices
     std::span<double> insurance_fund;       // balance
     std::span<double> open_interest;        // long + short units still open
+    std::span<double> log_oracle;           // the price liquidations trigger on
 };
 
 // Owning storage for one PathTrace (tests, benchmarks).
 struct PathTraceStorage {
-    explicit PathTraceStorage(std::uint32_t steps) : values(5, std::vector<double>(steps + 1)) {}
-    PathTrace view() { return {values[0], values[1], values[2], values[3], values[4]}; }
+    explicit PathTraceStorage(std::uint32_t steps) : values(6, std::vector<double>(steps + 1)) {}
+    PathTrace view() { return {values[0], values[1], values[2], values[3], values[4], values[5]}; }
     std::vector<std::vector<double>> values;
 };
 
@@ -49,6 +50,10 @@ struct PathOutcome {
     std::int64_t first_liquidation_step = -1;  // -1: none
     double min_log_market = 0.0;
     double min_log_exogenous = 0.0;
+    // |oracle / market - 1| at liquidations: the largest (0 when none) and
+    // the mean over liquidated accounts (NaN when none).
+    double oracle_gap_max = 0.0;
+    double oracle_gap_mean = 0.0;
     // |sum of balances - initial sum| / max(initial sum, liquidated notional, 1)
     double ledger_imbalance = 0.0;
 };

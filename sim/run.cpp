@@ -47,6 +47,8 @@ enum Column : std::size_t {
     max_cascade_rounds,
     cascade_amplification,
     first_liquidation_time,
+    oracle_gap_max,
+    oracle_gap_mean,
     ledger_imbalance,
     column_count
 };
@@ -70,6 +72,12 @@ const std::array<DatasetInfo, column_count>& column_infos() {
          "log of the lowest market price over log of the lowest exogenous price (relative to "
          "the initial price); 1 when the exogenous price never fell below it"},
         {"first_liquidation_time", "s", "time of the first liquidation; NaN when none"},
+        {"oracle_gap_max", "fraction",
+         "largest |oracle price / market price - 1| at which liquidations were triggered, the "
+         "market price taken before their orders; 0 when none"},
+        {"oracle_gap_mean", "fraction",
+         "mean over liquidated accounts of |oracle price / market price - 1| when each was "
+         "triggered; NaN when none"},
         {"ledger_imbalance", "1",
          "|sum of all ledger balances - initial sum| / max(initial sum, liquidated notional, 1)"},
     }};
@@ -107,6 +115,8 @@ PathRow path_row(std::span<const double> log_market, const PathOutcome& o, doubl
         o.first_liquidation_step < 0
             ? std::numeric_limits<double>::quiet_NaN()
             : grid.time_seconds(static_cast<std::uint32_t>(o.first_liquidation_step));
+    row[oracle_gap_max] = o.oracle_gap_max;
+    row[oracle_gap_mean] = o.oracle_gap_mean;
     row[ledger_imbalance] = o.ledger_imbalance;
     return row;
 }
@@ -128,6 +138,13 @@ DatasetInfo series_info(SeriesKind kind) {
         case SeriesKind::open_interest:
             return {"open_interest", "units of the asset",
                     "open positions, long plus short, in units of the asset"};
+        case SeriesKind::oracle_price:
+            return {"oracle_price", "quote currency",
+                    "the venue's oracle (mark) price, which liquidations trigger on"};
+        case SeriesKind::oracle_gap:
+            return {"oracle_gap", "fraction",
+                    "oracle price / market price - 1: positive when the oracle is above the "
+                    "market"};
     }
     return {};
 }
@@ -343,6 +360,11 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         by_point.emplace_back(points * paths);
     }
     std::vector<PointMoments> moments(recorded.size(), PointMoments(points));
+    const auto records = [&](SeriesKind kind) {
+        return std::find(recorded.begin(), recorded.end(), kind) != recorded.end();
+    };
+    const bool records_oracle_price = records(SeriesKind::oracle_price);
+    const bool records_oracle_gap = records(SeriesKind::oracle_gap);
     std::vector<std::uint64_t> cohort_liquidations(cohorts, 0);
 
     // Resuming: the stopped run's paths, exactly as it left them, and the
@@ -400,15 +422,27 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
                 return std::span<double>(rows.values[static_cast<std::size_t>(kind)].row(i),
                                          points);
             };
-            const PathTrace trace{row(SeriesKind::exogenous_price), row(SeriesKind::price),
-                                  row(SeriesKind::liquidated_notional),
-                                  row(SeriesKind::insurance_fund), row(SeriesKind::open_interest)};
+            const PathTrace trace{
+                row(SeriesKind::exogenous_price),     row(SeriesKind::price),
+                row(SeriesKind::liquidated_notional), row(SeriesKind::insurance_fund),
+                row(SeriesKind::open_interest),       row(SeriesKind::oracle_price)};
             PathOutcome outcome;
             kernel.simulate(path, trace, outcome, r.cohort_liquidations,
                             path < kept ? &r.events : nullptr);
             const PathRow values = path_row(trace.log_market, outcome, initial_price, sim.grid);
             for (std::size_t c = 0; c < column_count; ++c) {
                 results.paths[c].values[path] = values[c];
+            }
+            if (records_oracle_gap) {
+                const std::span<double> gap = row(SeriesKind::oracle_gap);
+                for (std::size_t k = 0; k < points; ++k) {
+                    gap[k] = std::expm1(trace.log_oracle[k] - trace.log_market[k]);
+                }
+            }
+            if (records_oracle_price) {
+                for (double& v : trace.log_oracle) {
+                    v = initial_price * std::exp(v);
+                }
             }
             // Log prices become prices here, once, for the observers that need them.
             for (std::span<double> log_prices : {trace.log_market, trace.log_exogenous}) {

@@ -1,7 +1,8 @@
 #pragma once
 // Shock overlays: deterministic, time-windowed changes laid over the exogenous
 // price model. They compose: volatility multipliers multiply (in variance),
-// crashes and jumps add in log price.
+// crashes and jumps add in log price. Oracle outages change no price: they
+// freeze what the venue's liquidations trigger on.
 
 #include <optional>
 #include <variant>
@@ -35,6 +36,13 @@ struct JumpShock {
     double size = 0.0;  // -0.2: the price falls by 20 %
 };
 
-using Shock = std::variant<VolatilityShock, CrashShock, JumpShock>;
+// The venue's oracle publishes nothing inside the window: liquidations
+// trigger on the last value it published before (models/venue/oracle.hpp).
+struct OracleOutageShock {
+    double start_seconds = 0.0;
+    double duration_seconds = 0.0;
+};
+
+using Shock = std::variant<VolatilityShock, CrashShock, JumpShock, OracleOutageShock>;
 
 }  // namespace cascade

@@ -33,12 +33,21 @@ Shock read_jump(ObjectReader& r) {
     return s;
 }
 
+Shock read_oracle_outage(ObjectReader& r) {
+    OracleOutageShock s;
+    s.start_seconds = r.duration("start", kTime).seconds;
+    s.duration_seconds = r.duration("duration", kLength).seconds;
+    return s;
+}
+
 }  // namespace
 
 ModelRegistry<Shock> shock_registry() {
-    return ModelRegistry<Shock>(
-        "shock", "type",
-        {{"volatility", read_volatility}, {"crash", read_crash}, {"jump", read_jump}});
+    return ModelRegistry<Shock>("shock", "type",
+                                {{"volatility", read_volatility},
+                                 {"crash", read_crash},
+                                 {"jump", read_jump},
+                                 {"oracle_outage", read_oracle_outage}});
 }
 
 }  // namespace cascade

@@ -63,6 +63,15 @@ ShockSchedule::ShockSchedule(const TimeGrid& grid, std::span<const Shock> shocks
             if (const auto k = step_containing(grid, jump->time_seconds)) {
                 log_shift_[*k] += std::log1p(jump->size);
             }
+        } else if (const auto* outage = std::get_if<OracleOutageShock>(&shock)) {
+            oracle_frozen_.resize(grid.steps, 0);
+            const double end = outage->start_seconds + outage->duration_seconds;
+            for (std::uint32_t k = 1; k <= grid.steps; ++k) {
+                const double t = grid.time_seconds(k);
+                if (outage->start_seconds <= t && t < end) {
+                    oracle_frozen_[k - 1] = 1;
+                }
+            }
         }
     }
     std::transform(variance_multiplier.begin(), variance_multiplier.end(),

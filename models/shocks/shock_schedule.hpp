@@ -2,6 +2,7 @@
 // Shock overlays resolved onto the time grid once per run, so the per-step
 // cost of any number of shocks is two array loads.
 
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -25,9 +26,14 @@ class ShockSchedule {
     std::span<const double> volatility_multipliers() const { return volatility_multiplier_; }
     std::span<const double> log_shifts() const { return log_shift_; }
 
+    // Whether the oracle is frozen at grid time t_k (index k - 1): inside an
+    // outage window, start <= t_k < start + duration. Empty when no outage.
+    std::span<const std::uint8_t> oracle_frozen() const { return oracle_frozen_; }
+
   private:
     std::vector<double> volatility_multiplier_;
     std::vector<double> log_shift_;
+    std::vector<std::uint8_t> oracle_frozen_;
 };
 
 }  // namespace cascade

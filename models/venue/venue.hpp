@@ -12,6 +12,7 @@
 
 #include "models/population/positions_csv.hpp"
 #include "models/venue/margin_policy.hpp"
+#include "models/venue/oracle.hpp"
 
 namespace cascade {
 
@@ -21,6 +22,7 @@ struct VenueConfig {
     double liquidation_penalty = 0.0;  // fraction of the notional at the fill, to the fund
     double insurance_fund = 0.0;       // starting balance, quote currency
     MarginPolicy margin_policy;        // flat: maintenance_margin throughout
+    OracleConfig oracle;               // the price liquidations trigger on
 
     double max_leverage() const { return 1.0 / initial_margin; }
 };

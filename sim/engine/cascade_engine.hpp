@@ -4,7 +4,8 @@
 //
 // Each step: the impact decays, then rounds run until no account crosses (or
 // the round cap is hit). A round takes every account whose liquidation price
-// the market price has crossed, sends their orders to the market as one net
+// the trigger price has crossed (the market price itself, or the venue's
+// oracle: sim/engine/oracle_tracker.hpp), sends their orders to the market as one net
 // order (longs sell, shorts buy), fills them all at the average price along
 // that order's impact, settles each through the ledger, and looks again at
 // the new price: that is the cascade.
@@ -26,6 +27,7 @@
 #include "sim/engine/ledger.hpp"
 #include "sim/engine/liquidation_event.hpp"
 #include "sim/engine/margin_tracker.hpp"
+#include "sim/engine/oracle_tracker.hpp"
 
 namespace cascade {
 
@@ -38,6 +40,7 @@ struct MarketRules {
     double initial_price = 0.0;
     double step_years = 0.0;                // for the realised volatility of a dynamic margin
     std::uint32_t margin_window_steps = 1;  // its window, in steps
+    OracleRules oracle;                     // what liquidations trigger on
 };
 
 // Finds crossing accounts by cursor: everything before the cursor is
@@ -100,7 +103,8 @@ class CascadeEngine {
           finder_(std::move(finder)),
           cohort_liquidations_(cohort_liquidations),
           margin_(rules.venue.margin_policy, rules.venue.maintenance_margin, rules.step_years,
-                  rules.margin_window_steps) {
+                  rules.margin_window_steps),
+          oracle_(rules.oracle) {
         ledger_.trader_collateral = population.total_collateral;
         ledger_.insurance_fund = rules.venue.insurance_fund;
         initial_total_ = ledger_.total();
@@ -114,8 +118,22 @@ class CascadeEngine {
     void step(std::uint32_t step, double x_exo, std::uint64_t path,
               std::vector<LiquidationEvent>* events) {
         impact_ *= rules_.impact_decay;
-        if (!finder_.quiet(x_exo + impact_, margin_.level())) [[unlikely]] {
-            run_rounds(step, x_exo, path, events);
+        if (rules_.oracle.live && !rules_.oracle.frozen_at(step)) [[likely]] {
+            // The venue marks to its own price, round after round.
+            if (!finder_.quiet(x_exo + impact_, margin_.level())) [[unlikely]] {
+                run_rounds<true>(step, x_exo, 0.0, path, events);
+            }
+            oracle_.set_published(x_exo + impact_);
+        } else {
+            // One oracle value for the whole step: the rounds' impact moves
+            // the fills, not the trigger.
+            const double x_oracle =
+                rules_.oracle.live
+                    ? oracle_.published()
+                    : oracle_.update(step, rules_.oracle.reads_index ? x_exo : x_exo + impact_);
+            if (!finder_.quiet(x_oracle, margin_.level())) [[unlikely]] {
+                run_rounds<false>(step, x_exo, x_oracle, path, events);
+            }
         }
         const double x_market = x_exo + impact_;
         min_log_market_ = std::min(min_log_market_, x_market);
@@ -139,19 +157,35 @@ class CascadeEngine {
     double open_size() const { return open_size_; }  // long + short units still open
     double min_log_market() const { return min_log_market_; }
     double min_log_exogenous() const { return min_log_exogenous_; }
+    // Log of the oracle price over the initial price, as last published.
+    double oracle_log_price() const { return oracle_.published(); }
+    // |oracle / market - 1| when liquidations were triggered, market price
+    // taken before their orders: the largest, and the sum over liquidations.
+    double oracle_gap_max() const { return oracle_gap_max_; }
+    double oracle_gap_sum() const { return oracle_gap_sum_; }
 
   private:
-    [[gnu::noinline]] void run_rounds(std::uint32_t step, double x_exo, std::uint64_t path,
-                                      std::vector<LiquidationEvent>* events) {
+    // `Live`: the trigger is the market price of each round; otherwise it is
+    // `x_oracle` throughout.
+    template <bool Live>
+    [[gnu::noinline]] void run_rounds(std::uint32_t step, double x_exo, double x_oracle,
+                                      std::uint64_t path, std::vector<LiquidationEvent>* events) {
         std::uint32_t round = 0;
         for (; round < rules_.max_rounds; ++round) {
             const double x = x_exo + impact_;
+            const double x_trigger = Live ? x : x_oracle;
             crossing_longs_.clear();
             crossing_shorts_.clear();
-            finder_.collect_longs(x, margin_.level(), crossing_longs_);
-            finder_.collect_shorts(x, margin_.level(), crossing_shorts_);
+            finder_.collect_longs(x_trigger, margin_.level(), crossing_longs_);
+            finder_.collect_shorts(x_trigger, margin_.level(), crossing_shorts_);
             if (crossing_longs_.empty() && crossing_shorts_.empty()) {
                 break;
+            }
+            if constexpr (!Live) {
+                const double gap = std::abs(std::expm1(x_oracle - x));
+                oracle_gap_max_ = std::max(oracle_gap_max_, gap);
+                oracle_gap_sum_ +=
+                    gap * static_cast<double>(crossing_longs_.size() + crossing_shorts_.size());
             }
             double sold = 0.0;
             for (std::uint32_t i : crossing_longs_) {
@@ -224,6 +258,9 @@ class CascadeEngine {
     Finder finder_;
     std::span<std::uint64_t> cohort_liquidations_;  // per cohort, on this path
     MarginTracker margin_;
+    OracleTracker oracle_;
+    double oracle_gap_max_ = 0.0;
+    double oracle_gap_sum_ = 0.0;
     double last_log_market_ = 0.0;  // for the margin's realised volatility
     Ledger ledger_;
     double initial_total_ = 0.0;

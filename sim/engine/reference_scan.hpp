@@ -1,9 +1,9 @@
 #pragma once
 // The reference engine's way of finding accounts to liquidate: every round,
 // test every open account's equity against its maintenance requirement at the
-// market price, straight from the definition. O(N) per round: slow and
-// obviously correct, for differential tests against CursorFinder and as
-// `--engine reference`.
+// trigger price (the market's, or the venue's oracle), straight from the
+// definition. O(N) per round: slow and obviously correct, for differential
+// tests against CursorFinder and as `--engine reference`.
 
 #include <cmath>
 #include <cstdint>

@@ -356,6 +356,8 @@ std::vector<Shock> read_shocks(ObjectReader& r, const TimeGrid& grid) {
             }
         } else if (const auto* vol = std::get_if<VolatilityShock>(&*shock)) {
             check_start("start", vol->start_seconds);
+        } else if (const auto* outage = std::get_if<OracleOutageShock>(&*shock)) {
+            check_start("start", outage->start_seconds);
         } else if (const auto* crash = std::get_if<CrashShock>(&*shock)) {
             check_start("start", crash->start_seconds);
             // A window cut by the horizon would apply only part of the stated drop.
@@ -379,7 +381,8 @@ std::vector<Shock> read_shocks(ObjectReader& r, const TimeGrid& grid) {
     return shocks;
 }
 
-OutputConfig read_output(ObjectReader& r) {
+// `oracle`: the venue triggers liquidations on a price other than the market's.
+OutputConfig read_output(ObjectReader& r, bool oracle) {
     OutputConfig c;
     c.quantile_levels = r.number_list("quantiles", Range::open(0.0, 1.0),
                                       std::vector<double>{0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99});
@@ -396,7 +399,10 @@ OutputConfig read_output(ObjectReader& r) {
     c.sample_paths = static_cast<std::uint32_t>(r.integer("sample_paths", 0, 10'000, 10));
     c.compression = static_cast<unsigned>(r.integer("compression", 0, 9, 1));
     const auto names = r.choice_list(
-        "series", kSeriesNames, std::vector<std::string>(kSeriesNames.begin(), kSeriesNames.end()));
+        "series", kSeriesNames,
+        std::vector<std::string>(
+            kSeriesNames.begin(),
+            oracle ? kSeriesNames.end() : kSeriesNames.begin() + kDefaultSeriesCount));
     for (const std::string& name : names) {
         const auto at = std::find(kSeriesNames.begin(), kSeriesNames.end(), name);
         c.series.push_back(static_cast<SeriesKind>(at - kSeriesNames.begin()));
@@ -473,8 +479,8 @@ Scenario parse_scenario(std::string_view text, const std::string& source,
     s.shocks = read_shocks(root, s.simulation.grid);
     // The venue's rules are needed whenever there is a population to apply them to.
     const bool has_population = root.has("population");
-    const bool has_venue =
-        root.optional_object("venue", [&](ObjectReader& r) { s.venue = read_venue(r); });
+    const bool has_venue = root.optional_object(
+        "venue", [&](ObjectReader& r) { s.venue = read_venue(r, s.simulation.grid); });
     if (has_population && !has_venue) {
         diagnostics.error("/venue",
                           "required field is missing: a population needs the venue's "
@@ -487,7 +493,11 @@ Scenario parse_scenario(std::string_view text, const std::string& source,
     root.optional_object("population", [&](ObjectReader& r) {
         s.population = read_population(r, has_venue ? &s.venue : nullptr, base);
     });
-    root.object("output", [&](ObjectReader& r) { s.output = read_output(r); });
+    const bool oracle = !s.venue.oracle.live() ||
+                        std::any_of(s.shocks.begin(), s.shocks.end(), [](const Shock& shock) {
+                            return std::holds_alternative<OracleOutageShock>(shock);
+                        });
+    root.object("output", [&](ObjectReader& r) { s.output = read_output(r, oracle); });
     root.finish();
 
     try {

@@ -39,10 +39,16 @@ enum class SeriesKind {
     exogenous_price,
     liquidated_notional,
     insurance_fund,
-    open_interest
+    open_interest,
+    oracle_price,
+    oracle_gap
 };
-inline constexpr std::array<std::string_view, 5> kSeriesNames = {
-    "price", "exogenous_price", "liquidated_notional", "insurance_fund", "open_interest"};
+inline constexpr std::array<std::string_view, 7> kSeriesNames = {
+    "price",         "exogenous_price", "liquidated_notional", "insurance_fund",
+    "open_interest", "oracle_price",    "oracle_gap"};
+// Recorded when /output/series is left out: the oracle's two only when the
+// venue has an oracle of its own (otherwise they are the price and 0).
+inline constexpr std::size_t kDefaultSeriesCount = 5;
 
 struct OutputConfig {
     std::vector<double> quantile_levels;  // strictly increasing, in (0, 1)

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "models/venue/margin_policy_registry.hpp"
+#include "models/venue/oracle_registry.hpp"
 
 namespace cascade {
 namespace {
@@ -78,9 +79,46 @@ CohortConfig read_cohort(ObjectReader& r, const VenueConfig* venue, OverLeverage
     return c;
 }
 
+// The oracle's windows are counted in whole steps of the grid; one that
+// rounds to no step at all would silently be the instant oracle.
+void check_oracle_steps(ObjectReader& r, const OracleConfig& oracle, const TimeGrid& grid) {
+    // `buffered`: the oracle keeps that many past prices, so no more than the horizon.
+    const auto check = [&](std::string_view key, double seconds, bool buffered) {
+        if (grid.steps == 0 || !std::isfinite(seconds)) {
+            return;
+        }
+        const std::uint32_t steps = oracle_steps(seconds, grid.step_seconds());
+        if (steps == 0) {
+            r.diagnostics().error(
+                r.pointer_to(key),
+                fmt::format("must be at least half a time step ({:g} s): it is counted in whole "
+                            "steps, and {:g} s rounds to none",
+                            grid.step_seconds() / 2, seconds));
+        } else if (buffered && steps > grid.steps) {
+            r.diagnostics().error(r.pointer_to(key),
+                                  fmt::format("must be at most the horizon ({:g} s), got {:g} s",
+                                              grid.horizon_seconds, seconds));
+        }
+    };
+    switch (oracle.kind) {
+        case OracleConfig::Kind::latency:
+            check("delay", oracle.delay_seconds, true);
+            break;
+        case OracleConfig::Kind::twap:
+            check("window", oracle.window_seconds, true);
+            break;
+        case OracleConfig::Kind::push:
+            check("heartbeat", oracle.heartbeat_seconds, false);
+            break;
+        case OracleConfig::Kind::instant:
+        case OracleConfig::Kind::ema:
+            break;
+    }
+}
+
 }  // namespace
 
-VenueConfig read_venue(ObjectReader& r) {
+VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid) {
     VenueConfig v;
     v.initial_margin = r.number("initial_margin", Range::left_open(0.0, 1.0));
     v.maintenance_margin = r.number("maintenance_margin", Range::open(0.0, 1.0));
@@ -108,6 +146,14 @@ VenueConfig read_venue(ObjectReader& r) {
             }
         })) {
         r.resolve("margin_policy", {{"model", "flat"}});
+    }
+    if (!r.optional_object("oracle", [&](ObjectReader& oracle) {
+            if (auto parsed = oracle_registry().read(oracle)) {
+                v.oracle = *parsed;
+                check_oracle_steps(oracle, v.oracle, grid);
+            }
+        })) {
+        r.resolve("oracle", {{"model", "instant"}, {"source", "market"}});
     }
     return v;
 }

@@ -5,12 +5,14 @@
 #include <filesystem>
 
 #include "models/population/population.hpp"
+#include "models/time_grid.hpp"
 #include "models/venue/venue.hpp"
 #include "sim/scenario/json_reader.hpp"
 
 namespace cascade {
 
-VenueConfig read_venue(ObjectReader& r);
+// `grid` is the simulation's: oracle windows are whole numbers of its steps.
+VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid);
 
 // `base` is the folder relative file names (the positions CSV) are resolved
 // against. `venue` is null when the scenario has none (an error reported

@@ -126,6 +126,17 @@ def as_str(value):
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
+ORACLE_SERIES = ("oracle_price", "oracle_gap")
+
+
+def has_own_oracle(scenario):
+    """Whether liquidations trigger on something other than the market price itself: then
+    the oracle's series are recorded by default."""
+    oracle = scenario.get("venue", {}).get("oracle", {"model": "instant", "source": "market"})
+    outages = [s for s in scenario.get("shocks", []) if s["type"] == "oracle_outage"]
+    return oracle != {"model": "instant", "source": "market"} or bool(outages)
+
+
 def scenario_of(f):
     return json.loads(as_str(f.attrs["scenario"]))
 
@@ -335,12 +346,13 @@ def contract_problems(f, contract, require_all=True):
     objects = all_objects(f)
     sizes = shape_sizes(f)
     recorded = set(f["series"]) if "series" in f else set()
+    own_oracle = has_own_oracle(scenario_of(f))
     for path in sorted(set(objects) - set(contract.object_rows)):
         problems.append(f"{path}: in the file but not documented")
     for path in sorted(set(contract.object_rows) - set(objects)):
         parts = path.split("/")
-        optional = (not require_all and len(parts) >= 3 and parts[1] == "series"
-                    and parts[2] not in recorded)
+        optional = (len(parts) >= 3 and parts[1] == "series" and parts[2] not in recorded
+                    and (not require_all or (parts[2] in ORACLE_SERIES and not own_oracle)))
         if parts[1] == "checkpoint":
             optional = int(f.attrs["complete"]) == 1 or (
                 len(parts) == 4 and parts[2] == "series" and parts[3] not in recorded)
@@ -410,7 +422,7 @@ def check_path_columns(test, f):
     n = int(f.attrs["paths"])
     for name, values in p.items():
         test.assertEqual(values.shape, (n,), name)
-        if name != "first_liquidation_time":
+        if name not in ("first_liquidation_time", "oracle_gap_mean"):
             test.assertTrue(np.all(np.isfinite(values)), name)
     np.testing.assert_allclose(p["log_return"], np.log(p["final_price"] / initial),
                                rtol=0, atol=1e-12)
@@ -428,6 +440,15 @@ def check_path_columns(test, f):
     test.assertTrue(np.array_equal(np.isnan(first), p["liquidations"] == 0),
                     "first_liquidation_time is NaN on a path with liquidations or vice versa")
     test.assertTrue(np.all(np.isin(first[~np.isnan(first)], time[1:])))
+    # The oracle's gap at liquidations: NaN mean exactly when none, never above the largest;
+    # none at all when liquidations trigger on the market price itself.
+    gap_mean, gap_max = p["oracle_gap_mean"], p["oracle_gap_max"]
+    test.assertTrue(np.array_equal(np.isnan(gap_mean), p["liquidations"] == 0))
+    test.assertTrue(np.all(gap_max[p["liquidations"] == 0] == 0))
+    liquidated = p["liquidations"] > 0
+    test.assertTrue(np.all(gap_mean[liquidated] <= gap_max[liquidated] * (1 + 1e-12)))
+    if not has_own_oracle(scenario):
+        test.assertTrue(np.all(gap_max == 0))
     # The fund and the losses.
     for name in ("bad_debt", "insurance_fund_paid", "penalties_collected",
                  "insurance_fund_min", "liquidated_notional"):
@@ -1060,6 +1081,54 @@ class ImportedPositions(unittest.TestCase):
         self.assertEqual(contract_problems(self.f, Contract()), [])
 
 
+class OracleRun(unittest.TestCase):
+    """The shipped scenario with liquidations triggered on the index price three steps late."""
+
+    DELAY_STEPS = 3
+
+    @classmethod
+    def setUpClass(cls):
+        oracle = json.dumps({"model": "latency", "delay": "6min", "source": "index"})
+        cls.f = h5py.File(cached_run("oracle", "--paths", "200", "--seed", str(SEED),
+                                     "--set", f"/venue/oracle={oracle}"), "r")
+        cls.base = h5py.File(cached_run("oracle-base", "--paths", "200", "--seed",
+                                        str(SEED)), "r")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.f.close()
+        cls.base.close()
+
+    def test_checks_and_contract(self):
+        # Every documented object, the oracle's series included, exists.
+        self.assertEqual(contract_problems(self.f, Contract()), [])
+        check_path_columns(self, self.f)
+
+    def test_oracle_series_is_the_index_three_steps_late(self):
+        # Every path's oracle at grid point k is its exogenous price at k - 3 (the initial
+        # price before that), so the bands over paths are the same numbers, shifted.
+        d = self.DELAY_STEPS
+        for name in ("mean", "quantiles"):
+            oracle = self.f[f"series/oracle_price/{name}"][()]
+            index = self.f[f"series/exogenous_price/{name}"][()]
+            np.testing.assert_array_equal(oracle[d:], index[:-d])
+            np.testing.assert_array_equal(oracle[:d],
+                                          scenario_of(self.f)["market"]["initial_price"])
+
+    def test_late_oracle_liquidates_late_and_deeper(self):
+        p, b = self.f["paths"], self.base["paths"]
+        # The exogenous paths are the same; only the venue's reaction differs.
+        np.testing.assert_array_equal(self.f["samples/exogenous_price"][()],
+                                      self.base["samples/exogenous_price"][()])
+        liquidated = (p["liquidations"][()] > 0) & (b["liquidations"][()] > 0)
+        self.assertGreater(liquidated.sum(), 50)
+        self.assertTrue(np.all(p["first_liquidation_time"][()][liquidated] >=
+                               b["first_liquidation_time"][()][liquidated]))
+        self.assertGreater(np.mean(p["oracle_gap_max"][()][liquidated]), 0)
+        self.assertTrue(np.all(b["oracle_gap_max"][()] == 0))
+        self.assertGreater(p["bad_debt"][()].mean(), b["bad_debt"][()].mean())
+
+
 class DocumentedContract(unittest.TestCase):
     """docs/output-format.md and a real file name exactly the same things."""
 
@@ -1098,9 +1167,11 @@ class DocumentedContract(unittest.TestCase):
         self.assertEqual(missing, [], "objects in the file but not in docs/output-format.md")
 
     def test_every_documented_path_exists(self):
-        # /checkpoint is only in stopped runs' files (StoppedRun checks it there).
+        # /checkpoint is only in stopped runs' files (StoppedRun checks it there), the
+        # oracle's series only with an oracle (OracleRun checks them).
         absent = sorted(p for p in set(self.object_rows) - set(self.objects)
-                        if not p.startswith("/checkpoint"))
+                        if not p.startswith("/checkpoint")
+                        and not p.startswith(tuple(f"/series/{s}" for s in ORACLE_SERIES)))
         self.assertEqual(absent, [], "paths in docs/output-format.md but not in the file")
 
     def test_every_attribute_is_documented(self):

@@ -13,7 +13,15 @@
 namespace cascade {
 namespace {
 
-const VenueConfig kVenue{0.02, 0.01, 0.005, 1e6, {}};
+VenueConfig test_venue() {
+    VenueConfig venue;
+    venue.initial_margin = 0.02;
+    venue.maintenance_margin = 0.01;
+    venue.liquidation_penalty = 0.005;
+    venue.insurance_fund = 1e6;
+    return venue;
+}
+const VenueConfig kVenue = test_venue();
 
 CohortConfig cohort(const std::string& name, Side side, std::uint64_t accounts) {
     return {name,
