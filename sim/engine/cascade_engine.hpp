@@ -9,6 +9,11 @@
 // that order's impact, settles each through the ledger, and looks again at
 // the new price: that is the cascade.
 //
+// The depth of the book may change from step to step (elastic depth,
+// liquidity droughts): a step whose depth multiplier is not 1 fills its rounds
+// against ImpactConfig::with_depth; one whose multiplier is 1 against the
+// scenario's impact itself, the same operations as without these mechanisms.
+//
 // Which accounts cross is the Finder's business: CursorFinder walks the
 // sorted books (a step costs O(1) plus O(accounts liquidated)); the reference
 // ScanFinder tests every account's equity directly (O(N)), for differential
@@ -23,6 +28,7 @@
 #include "models/market/impact.hpp"
 #include "models/population/population.hpp"
 #include "models/venue/venue.hpp"
+#include "sim/engine/depth_tracker.hpp"
 #include "sim/engine/ledger.hpp"
 #include "sim/engine/liquidation_event.hpp"
 #include "sim/engine/margin_tracker.hpp"
@@ -36,8 +42,12 @@ struct MarketRules {
     double impact_decay = 1.0;  // multiplier of the impact state per step
     std::uint32_t max_rounds = 0;
     double initial_price = 0.0;
-    double step_years = 0.0;                // for the realised volatility of a dynamic margin
-    std::uint32_t margin_window_steps = 1;  // its window, in steps
+    double step_years = 0.0;                // for realised volatility (margin, depth)
+    std::uint32_t margin_window_steps = 1;  // a dynamic margin's window, in steps
+    std::uint32_t depth_window_steps = 1;   // elastic depth's window, in steps
+    // Depth multiplier of the liquidity droughts over step k at index k - 1;
+    // empty when the scenario has none.
+    std::vector<double> drought_depth;
 };
 
 // Finds crossing accounts by cursor: everything before the cursor is
@@ -100,7 +110,8 @@ class CascadeEngine {
           finder_(std::move(finder)),
           cohort_liquidations_(cohort_liquidations),
           margin_(rules.venue.margin_policy, rules.venue.maintenance_margin, rules.step_years,
-                  rules.margin_window_steps) {
+                  rules.margin_window_steps),
+          depth_(rules.impact.elastic_depth, rules.step_years, rules.depth_window_steps) {
         ledger_.trader_collateral = population.total_collateral;
         ledger_.insurance_fund = rules.venue.insurance_fund;
         initial_total_ = ledger_.total();
@@ -120,9 +131,15 @@ class CascadeEngine {
         const double x_market = x_exo + impact_;
         min_log_market_ = std::min(min_log_market_, x_market);
         min_log_exogenous_ = std::min(min_log_exogenous_, x_exo);
-        if (margin_.dynamic()) {
-            margin_.observe(x_market - last_log_market_);
+        if (margin_.dynamic() || depth_.elastic()) {
+            const double log_return = x_market - last_log_market_;
             last_log_market_ = x_market;
+            if (margin_.dynamic()) {
+                margin_.observe(log_return);
+            }
+            if (depth_.elastic()) {
+                depth_.observe(log_return);
+            }
         }
     }
 
@@ -141,8 +158,23 @@ class CascadeEngine {
     double min_log_exogenous() const { return min_log_exogenous_; }
 
   private:
+    // The depth multiplier in force over `step`: elastic depth times droughts.
+    double depth(std::uint32_t step) const {
+        double d = depth_.multiplier();
+        if (!rules_.drought_depth.empty()) {
+            d *= rules_.drought_depth[step - 1];
+        }
+        return d;
+    }
+
     [[gnu::noinline]] void run_rounds(std::uint32_t step, double x_exo, std::uint64_t path,
                                       std::vector<LiquidationEvent>* events) {
+        // The book's depth is fixed within a step: one scaled copy for all rounds.
+        const double step_depth = depth(step);
+        if (step_depth != 1.0) {
+            scaled_impact_ = rules_.impact.with_depth(step_depth);
+        }
+        const ImpactConfig& impact = step_depth != 1.0 ? scaled_impact_ : rules_.impact;
         std::uint32_t round = 0;
         for (; round < rules_.max_rounds; ++round) {
             const double x = x_exo + impact_;
@@ -161,7 +193,7 @@ class CascadeEngine {
             for (std::uint32_t i : crossing_shorts_) {
                 bought += population_.shorts.size[i];
             }
-            const ImpactMove move = apply_impact(rules_.impact, impact_, sold - bought);
+            const ImpactMove move = apply_impact(impact, impact_, sold - bought);
             const double fill = rules_.initial_price * std::exp(x) * move.fill_factor;
             settle_all(population_.longs, crossing_longs_, fill, step, round, path, events);
             settle_all(population_.shorts, crossing_shorts_, fill, step, round, path, events);
@@ -224,7 +256,9 @@ class CascadeEngine {
     Finder finder_;
     std::span<std::uint64_t> cohort_liquidations_;  // per cohort, on this path
     MarginTracker margin_;
-    double last_log_market_ = 0.0;  // for the margin's realised volatility
+    DepthTracker depth_;
+    ImpactConfig scaled_impact_;    // the impact at this step's depth, when not 1
+    double last_log_market_ = 0.0;  // for realised volatility (margin, depth)
     Ledger ledger_;
     double initial_total_ = 0.0;
     double impact_ = 0.0;  // log of the impact factor

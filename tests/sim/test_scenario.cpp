@@ -186,9 +186,9 @@ TEST_CASE("a shock that starts after the horizon is an error, not a silent no-op
     CHECK(errors_of_doc(doc).find("/shocks/0/start: is at or after the horizon") !=
           std::string::npos);
     doc["shocks"][0]["type"] = "crsh";
-    CHECK(errors_of_doc(doc).find("/shocks/0/type: expected one of \"volatility\", \"crash\" or "
-                                  "\"jump\", got \"crsh\" (did you mean \"crash\"?)") !=
-          std::string::npos);
+    CHECK(errors_of_doc(doc).find("/shocks/0/type: expected one of \"volatility\", \"crash\", "
+                                  "\"jump\" or \"liquidity_drought\", got \"crsh\" (did you "
+                                  "mean \"crash\"?)") != std::string::npos);
 }
 
 TEST_CASE("malformed files: syntax errors, duplicate keys, wrong top-level type, empty") {
