@@ -265,6 +265,34 @@ TEST_CASE("square-root impact in a run: the liquidation moves the price by the l
     CHECK(resolved["market"]["impact"]["Y"] == 0.75);
 }
 
+TEST_CASE("the shipped liquidity-crunch scenario: engines agree, and the thin book matters") {
+    const auto file = test::source_dir() / "scenarios/liquidity-crunch.json";
+    const std::vector<Override> few = {parse_override("/simulation/paths=8"),
+                                       parse_override("/output/sample_paths=8")};
+    const Scenario scenario = load_scenario(file, few);
+    CHECK(scenario.market.impact.shape == ImpactShape::square_root);
+    CHECK(scenario.market.impact.elastic_depth.on);
+    RunOptions reference;
+    reference.engine = EngineKind::reference_scan;
+    const Results cursor = run_simulation(scenario);
+    const Results scan = run_simulation(scenario, reference);
+    check_same_paths(cursor, scan);
+    REQUIRE(cursor.events.size() == scan.events.size());
+    CHECK(cursor.run.max_ledger_imbalance < 1e-12);
+    // Without the drought and the elastic depth the same paths liquidate less.
+    std::vector<Override> steady = few;
+    steady.push_back(parse_override("/market/impact/elastic_depth/min_multiplier=1"));
+    steady.push_back(parse_override("/shocks/1/depth_factor=1"));
+    const Results calm = run_simulation(load_scenario(file, steady));
+    double thin = 0.0;
+    double deep = 0.0;
+    for (std::size_t p = 0; p < 8; ++p) {
+        thin += cursor.path_column("liquidated_notional").values[p];
+        deep += calm.path_column("liquidated_notional").values[p];
+    }
+    CHECK(thin > 1.5 * deep);
+}
+
 TEST_CASE("liquidity validation: every bad parameter named by its pointer") {
     auto doc = jump_scenario();
     doc["market"]["impact"] = {{"model", "square_root"}, {"volatility", 0.0}, {"Y", 200}};
