@@ -404,6 +404,9 @@ def describe_shock(shock):
                      f"recovered over {rec.get('duration')}")
     elif kind == "jump":
         text = f"jump of {fmt_value(shock.get('size'), 'fraction', None)} at {shock.get('time')}"
+    elif kind == "liquidity_drought":
+        text = (f"liquidity drought: {fmt_value(shock.get('depth_factor'), 'fraction', None)} of the "
+                f"usual depth from {shock.get('start')} for {shock.get('duration')}")
     else:
         text = f"{kind}: {describe_params(shock)}"
     return esc(text)

@@ -17,7 +17,13 @@ PathRandom path_random(const StandardNormal& normal, std::uint64_t seed, std::ui
             make_stream(seed, path, StreamPurpose::price_jumps)};
 }
 
-MarketRules market_rules(const Scenario& scenario) {
+// A rolling window of `seconds`, in whole steps: at least 1, at most the grid.
+std::uint32_t window_steps(double seconds, const TimeGrid& grid) {
+    return static_cast<std::uint32_t>(std::clamp<double>(std::round(seconds / grid.step_seconds()),
+                                                         1.0, std::max<double>(grid.steps, 1.0)));
+}
+
+MarketRules market_rules(const Scenario& scenario, const ShockSchedule& shocks) {
     MarketRules rules;
     rules.venue = scenario.venue;
     rules.impact = scenario.market.impact;
@@ -27,11 +33,12 @@ MarketRules market_rules(const Scenario& scenario) {
     rules.initial_price = scenario.market.initial_price;
     const TimeGrid& grid = scenario.simulation.grid;
     rules.step_years = grid.step_years();
-    rules.margin_window_steps = static_cast<std::uint32_t>(std::clamp<double>(
-        std::round(scenario.venue.margin_policy.window_seconds / grid.step_seconds()), 1.0,
-        std::max<double>(grid.steps, 1.0)));
-    const ShockSchedule schedule(grid, scenario.shocks);
-    const auto frozen = schedule.oracle_frozen();
+    rules.margin_window_steps = window_steps(scenario.venue.margin_policy.window_seconds, grid);
+    rules.depth_window_steps =
+        window_steps(scenario.market.impact.elastic_depth.window_seconds, grid);
+    const auto droughts = shocks.depth_multipliers();
+    rules.drought_depth.assign(droughts.begin(), droughts.end());
+    const auto frozen = shocks.oracle_frozen();
     rules.oracle = OracleRules(scenario.venue.oracle, grid.step_seconds(),
                                std::vector<std::uint8_t>(frozen.begin(), frozen.end()));
     return rules;
@@ -40,15 +47,19 @@ MarketRules market_rules(const Scenario& scenario) {
 }  // namespace
 
 PathKernel::PathKernel(const Scenario& scenario, const Population& population, EngineKind engine)
+    : PathKernel(scenario, population, engine,
+                 ShockSchedule(scenario.simulation.grid, scenario.shocks)) {}
+
+PathKernel::PathKernel(const Scenario& scenario, const Population& population, EngineKind engine,
+                       const ShockSchedule& shocks)
     : seed_(scenario.simulation.seed),
       steps_(scenario.simulation.grid.steps),
       population_(population),
-      rules_(market_rules(scenario)),
+      rules_(market_rules(scenario, shocks)),
       engine_(engine),
       min_log_price_(std::log(std::numeric_limits<double>::min() / scenario.market.initial_price)),
       max_log_price_(std::log(std::numeric_limits<double>::max() / scenario.market.initial_price)),
-      process_(make_price_process(scenario.market.price_model, scenario.simulation.grid,
-                                  ShockSchedule(scenario.simulation.grid, scenario.shocks))) {}
+      process_(make_price_process(scenario.market.price_model, scenario.simulation.grid, shocks)) {}
 
 void PathKernel::simulate_exogenous(std::uint64_t path, std::span<double> log_exogenous) const {
     PathRandom random = path_random(normal_, seed_, path);

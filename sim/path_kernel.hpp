@@ -78,6 +78,10 @@ class PathKernel {
     void simulate_exogenous(std::uint64_t path, std::span<double> log_exogenous) const;
 
   private:
+    // The shock schedule serves both the price process and the liquidity.
+    PathKernel(const Scenario& scenario, const Population& population, EngineKind engine,
+               const ShockSchedule& shocks);
+
     template <class Finder>
     void run(std::uint64_t path, const PathTrace& trace, PathOutcome& outcome,
              CascadeEngine<Finder>& engine, std::vector<LiquidationEvent>* events) const;

@@ -1,8 +1,9 @@
 #pragma once
 // Shock overlays: deterministic, time-windowed changes laid over the exogenous
-// price model. They compose: volatility multipliers multiply (in variance),
-// crashes and jumps add in log price. Oracle outages change no price: they
-// freeze what the venue's liquidations trigger on.
+// price model and the market's liquidity. They compose: volatility
+// multipliers multiply (in variance), crashes and jumps add in log price,
+// liquidity droughts multiply the book's depth. Oracle outages change no
+// price: they freeze what the venue's liquidations trigger on.
 
 #include <optional>
 #include <variant>
@@ -36,6 +37,16 @@ struct JumpShock {
     double size = 0.0;  // -0.2: the price falls by 20 %
 };
 
+// The order book thins to `depth_factor` of its depth inside the window (the
+// log-price impact of every order divided by it); the price itself is not
+// moved. Market makers withdraw around news, exchange outages, weekends and
+// the hours after a crash, and come back.
+struct LiquidityDrought {
+    double start_seconds = 0.0;
+    double duration_seconds = 0.0;
+    double depth_factor = 1.0;  // 0.2: a fifth of the usual depth, five times the impact
+};
+
 // The venue's oracle publishes nothing inside the window: liquidations
 // trigger on the last value it published before (models/venue/oracle.hpp).
 struct OracleOutageShock {
@@ -43,6 +54,7 @@ struct OracleOutageShock {
     double duration_seconds = 0.0;
 };
 
-using Shock = std::variant<VolatilityShock, CrashShock, JumpShock, OracleOutageShock>;
+using Shock = std::variant<VolatilityShock, CrashShock, JumpShock, LiquidityDrought,
+                           OracleOutageShock>;
 
 }  // namespace cascade

@@ -6,18 +6,23 @@ namespace {
 const Range kTime = Range::non_negative();
 const Range kLength = Range::positive();
 
-Shock read_volatility(ObjectReader& r) {
-    VolatilityShock s;
+// The window [start, start + duration) of a windowed shock, into its fields.
+template <class WindowedShock>
+void read_window(ObjectReader& r, WindowedShock& s) {
     s.start_seconds = r.duration("start", kTime).seconds;
     s.duration_seconds = r.duration("duration", kLength).seconds;
+}
+
+Shock read_volatility(ObjectReader& r) {
+    VolatilityShock s;
+    read_window(r, s);
     s.multiplier = r.number("multiplier", Range::closed(0.0, 1000.0));
     return s;
 }
 
 Shock read_crash(ObjectReader& r) {
     CrashShock s;
-    s.start_seconds = r.duration("start", kTime).seconds;
-    s.duration_seconds = r.duration("duration", kLength).seconds;
+    read_window(r, s);
     s.drop = r.number("drop", Range::open(0.0, 1.0));
     r.optional_object("recovery", [&](ObjectReader& recovery) {
         s.recovery = CrashShock::Recovery{recovery.number("fraction", Range::closed(0.0, 1.0)),
@@ -33,10 +38,16 @@ Shock read_jump(ObjectReader& r) {
     return s;
 }
 
+Shock read_liquidity_drought(ObjectReader& r) {
+    LiquidityDrought s;
+    read_window(r, s);
+    s.depth_factor = r.number("depth_factor", Range::left_open(0.0, 1.0));
+    return s;
+}
+
 Shock read_oracle_outage(ObjectReader& r) {
     OracleOutageShock s;
-    s.start_seconds = r.duration("start", kTime).seconds;
-    s.duration_seconds = r.duration("duration", kLength).seconds;
+    read_window(r, s);
     return s;
 }
 
@@ -47,6 +58,7 @@ ModelRegistry<Shock> shock_registry() {
                                 {{"volatility", read_volatility},
                                  {"crash", read_crash},
                                  {"jump", read_jump},
+                                 {"liquidity_drought", read_liquidity_drought},
                                  {"oracle_outage", read_oracle_outage}});
 }
 

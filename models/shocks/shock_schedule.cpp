@@ -63,6 +63,23 @@ ShockSchedule::ShockSchedule(const TimeGrid& grid, std::span<const Shock> shocks
             if (const auto k = step_containing(grid, jump->time_seconds)) {
                 log_shift_[*k] += std::log1p(jump->size);
             }
+        } else if (const auto* drought = std::get_if<LiquidityDrought>(&shock)) {
+            if (depth_multiplier_.empty()) {
+                depth_multiplier_.assign(grid.steps, 1.0);
+            }
+            // A step partly inside gets the time-weighted impact per unit (1 / depth):
+            // the expected impact of an order at a uniform time within the step. A
+            // step inside but for rounding (grid times are products) gets the factor
+            // itself, so a whole step's impact is exactly 1 / factor times.
+            const double step = grid.step_seconds();
+            const double factor = drought->depth_factor;
+            spread_over_window(
+                grid, drought->start_seconds, drought->duration_seconds,
+                [&](std::size_t k, double fraction) {
+                    const double inside = fraction * drought->duration_seconds / step;
+                    depth_multiplier_[k] *=
+                        inside > 1.0 - 1e-9 ? factor : 1.0 / (1.0 + inside * (1.0 / factor - 1.0));
+                });
         } else if (const auto* outage = std::get_if<OracleOutageShock>(&shock)) {
             oracle_frozen_.resize(grid.steps, 0);
             const double end = outage->start_seconds + outage->duration_seconds;

@@ -1,6 +1,7 @@
 #pragma once
 // Shock overlays resolved onto the time grid once per run, so the per-step
-// cost of any number of shocks is two array loads.
+// cost of any number of shocks is two array loads (and a third, only in steps
+// that liquidate, when there are liquidity droughts).
 
 #include <cstdint>
 #include <span>
@@ -23,8 +24,15 @@ class ShockSchedule {
     // Deterministic change of the log price over that step (crashes, recoveries, jumps).
     double log_shift(std::size_t step_index) const { return log_shift_[step_index]; }
 
+    // Multiplier of the book's depth over that step (liquidity droughts).
+    double depth_multiplier(std::size_t step_index) const {
+        return depth_multiplier_.empty() ? 1.0 : depth_multiplier_[step_index];
+    }
+
     std::span<const double> volatility_multipliers() const { return volatility_multiplier_; }
     std::span<const double> log_shifts() const { return log_shift_; }
+    // One per step; empty when no shock changes the depth.
+    std::span<const double> depth_multipliers() const { return depth_multiplier_; }
 
     // Whether the oracle is frozen at grid time t_k (index k - 1): inside an
     // outage window, start <= t_k < start + duration. Empty when no outage.
@@ -33,6 +41,7 @@ class ShockSchedule {
   private:
     std::vector<double> volatility_multiplier_;
     std::vector<double> log_shift_;
+    std::vector<double> depth_multiplier_;
     std::vector<std::uint8_t> oracle_frozen_;
 };
 

@@ -10,6 +10,11 @@
 // that order's impact, settles each through the ledger, and looks again at
 // the new price: that is the cascade.
 //
+// The depth of the book may change from step to step (elastic depth,
+// liquidity droughts): a step whose depth multiplier is not 1 fills its rounds
+// against ImpactConfig::with_depth; one whose multiplier is 1 against the
+// scenario's impact itself, the same operations as without these mechanisms.
+//
 // Which accounts cross is the Finder's business: CursorFinder walks the
 // sorted books (a step costs O(1) plus O(accounts liquidated)); the reference
 // ScanFinder tests every account's equity directly (O(N)), for differential
@@ -24,6 +29,7 @@
 #include "models/market/impact.hpp"
 #include "models/population/population.hpp"
 #include "models/venue/venue.hpp"
+#include "sim/engine/depth_tracker.hpp"
 #include "sim/engine/ledger.hpp"
 #include "sim/engine/liquidation_event.hpp"
 #include "sim/engine/margin_tracker.hpp"
@@ -38,9 +44,13 @@ struct MarketRules {
     double impact_decay = 1.0;  // multiplier of the impact state per step
     std::uint32_t max_rounds = 0;
     double initial_price = 0.0;
-    double step_years = 0.0;                // for the realised volatility of a dynamic margin
-    std::uint32_t margin_window_steps = 1;  // its window, in steps
-    OracleRules oracle;                     // what liquidations trigger on
+    double step_years = 0.0;                // for realised volatility (margin, depth)
+    std::uint32_t margin_window_steps = 1;  // a dynamic margin's window, in steps
+    std::uint32_t depth_window_steps = 1;   // elastic depth's window, in steps
+    // Depth multiplier of the liquidity droughts over step k at index k - 1;
+    // empty when the scenario has none.
+    std::vector<double> drought_depth;
+    OracleRules oracle;  // what liquidations trigger on
 };
 
 // Finds crossing accounts by cursor: everything before the cursor is
@@ -104,6 +114,7 @@ class CascadeEngine {
           cohort_liquidations_(cohort_liquidations),
           margin_(rules.venue.margin_policy, rules.venue.maintenance_margin, rules.step_years,
                   rules.margin_window_steps),
+          depth_(rules.impact.elastic_depth, rules.step_years, rules.depth_window_steps),
           oracle_(rules.oracle) {
         ledger_.trader_collateral = population.total_collateral;
         ledger_.insurance_fund = rules.venue.insurance_fund;
@@ -138,9 +149,15 @@ class CascadeEngine {
         const double x_market = x_exo + impact_;
         min_log_market_ = std::min(min_log_market_, x_market);
         min_log_exogenous_ = std::min(min_log_exogenous_, x_exo);
-        if (margin_.dynamic()) {
-            margin_.observe(x_market - last_log_market_);
+        if (margin_.dynamic() || depth_.elastic()) {
+            const double log_return = x_market - last_log_market_;
             last_log_market_ = x_market;
+            if (margin_.dynamic()) {
+                margin_.observe(log_return);
+            }
+            if (depth_.elastic()) {
+                depth_.observe(log_return);
+            }
         }
     }
 
@@ -165,11 +182,26 @@ class CascadeEngine {
     double oracle_gap_sum() const { return oracle_gap_sum_; }
 
   private:
+    // The depth multiplier in force over `step`: elastic depth times droughts.
+    double depth(std::uint32_t step) const {
+        double d = depth_.multiplier();
+        if (!rules_.drought_depth.empty()) {
+            d *= rules_.drought_depth[step - 1];
+        }
+        return d;
+    }
+
     // `Live`: the trigger is the market price of each round; otherwise it is
     // `x_oracle` throughout.
     template <bool Live>
     [[gnu::noinline]] void run_rounds(std::uint32_t step, double x_exo, double x_oracle,
                                       std::uint64_t path, std::vector<LiquidationEvent>* events) {
+        // The book's depth is fixed within a step: one scaled copy for all rounds.
+        const double step_depth = depth(step);
+        if (step_depth != 1.0) {
+            scaled_impact_ = rules_.impact.with_depth(step_depth);
+        }
+        const ImpactConfig& impact = step_depth != 1.0 ? scaled_impact_ : rules_.impact;
         std::uint32_t round = 0;
         for (; round < rules_.max_rounds; ++round) {
             const double x = x_exo + impact_;
@@ -195,7 +227,7 @@ class CascadeEngine {
             for (std::uint32_t i : crossing_shorts_) {
                 bought += population_.shorts.size[i];
             }
-            const ImpactMove move = apply_impact(rules_.impact, impact_, sold - bought);
+            const ImpactMove move = apply_impact(impact, impact_, sold - bought);
             const double fill = rules_.initial_price * std::exp(x) * move.fill_factor;
             settle_all(population_.longs, crossing_longs_, fill, step, round, path, events);
             settle_all(population_.shorts, crossing_shorts_, fill, step, round, path, events);
@@ -258,10 +290,12 @@ class CascadeEngine {
     Finder finder_;
     std::span<std::uint64_t> cohort_liquidations_;  // per cohort, on this path
     MarginTracker margin_;
+    DepthTracker depth_;
+    ImpactConfig scaled_impact_;  // the impact at this step's depth, when not 1
     OracleTracker oracle_;
     double oracle_gap_max_ = 0.0;
     double oracle_gap_sum_ = 0.0;
-    double last_log_market_ = 0.0;  // for the margin's realised volatility
+    double last_log_market_ = 0.0;  // for realised volatility (margin, depth)
     Ledger ledger_;
     double initial_total_ = 0.0;
     double impact_ = 0.0;  // log of the impact factor

@@ -10,9 +10,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <vector>
 
 #include "models/venue/margin_policy.hpp"
+#include "sim/engine/realised_volatility.hpp"
 
 namespace cascade {
 
@@ -31,8 +31,8 @@ class MarginTracker {
                   std::uint32_t window_steps)
         : policy_(policy),
           base_(base),
-          step_years_(step_years),
-          squares_(policy.dynamic() ? std::max<std::uint32_t>(window_steps, 1) : 0, 0.0) {
+          volatility_(policy.dynamic() ? RealisedVolatility(step_years, window_steps)
+                                       : RealisedVolatility()) {
         level_.maintenance = base;
     }
 
@@ -42,14 +42,7 @@ class MarginTracker {
     // Records the market's log return over the step just finished and sets
     // the margin for the next one.
     void observe(double log_return) {
-        const double square = log_return * log_return;
-        sum_ += square - squares_[next_];
-        squares_[next_] = square;
-        next_ = next_ + 1 == squares_.size() ? 0 : next_ + 1;
-        count_ = std::min<std::size_t>(count_ + 1, squares_.size());
-        // A running sum can drift below zero by rounding; a volatility cannot.
-        const double realised =
-            std::sqrt(std::max(sum_, 0.0) / (static_cast<double>(count_) * step_years_));
+        const double realised = volatility_.observe(log_return);
         const double m =
             std::clamp(base_ * realised / policy_.reference_volatility, policy_.floor, policy_.cap);
         if (m != level_.maintenance) {
@@ -62,11 +55,7 @@ class MarginTracker {
   private:
     const MarginPolicy& policy_;
     double base_;
-    double step_years_;
-    std::vector<double> squares_;  // the window's squared returns, a ring
-    std::size_t next_ = 0;
-    std::size_t count_ = 0;
-    double sum_ = 0.0;
+    RealisedVolatility volatility_;  // of the market price, while the policy is dynamic
     MarginLevel level_;
 };
 

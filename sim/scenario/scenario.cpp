@@ -323,8 +323,17 @@ MarketConfig read_market(ObjectReader& r) {
         })) {
         r.resolve("impact", {{"model", "none"}});
     }
+    // Per unit of the asset, from quote notional valued at the initial price.
     c.impact.kappa = c.impact.per_notional * c.initial_price;
-    if (std::isfinite(c.impact.per_notional) && !std::isfinite(c.impact.kappa)) {
+    c.impact.volume_units = c.impact.daily_volume / c.initial_price;
+    const double units_per_move =  // square root: units that move the log price by 1 from rest
+        c.impact.volume_units / (c.impact.scale * c.impact.scale);
+    const bool linear_bad = std::isfinite(c.impact.per_notional) && !std::isfinite(c.impact.kappa);
+    const bool square_root_bad = c.impact.shape == ImpactShape::square_root &&
+                                 std::isfinite(c.impact.daily_volume) &&
+                                 std::isfinite(c.impact.scale) && std::isfinite(c.initial_price) &&
+                                 !(units_per_move > 0.0 && std::isfinite(units_per_move));
+    if (linear_bad || square_root_bad) {
         r.diagnostics().error(r.pointer_to("impact"),
                               fmt::format("with an initial price of {:g} the impact per unit of "
                                           "the asset is not a finite number; make the book deeper",
@@ -333,7 +342,7 @@ MarketConfig read_market(ObjectReader& r) {
     return c;
 }
 
-std::vector<Shock> read_shocks(ObjectReader& r, const TimeGrid& grid) {
+std::vector<Shock> read_shocks(ObjectReader& r, const TimeGrid& grid, const ImpactConfig& impact) {
     std::vector<Shock> shocks;
     const auto registry = shock_registry();
     r.object_list("shocks", [&](ObjectReader& item, std::size_t) {
@@ -356,6 +365,15 @@ std::vector<Shock> read_shocks(ObjectReader& r, const TimeGrid& grid) {
             }
         } else if (const auto* vol = std::get_if<VolatilityShock>(&*shock)) {
             check_start("start", vol->start_seconds);
+        } else if (const auto* drought = std::get_if<LiquidityDrought>(&*shock)) {
+            check_start("start", drought->start_seconds);
+            // Without impact there is no book to thin: the shock would do nothing.
+            if (impact.shape == ImpactShape::none) {
+                item.diagnostics().error(
+                    item.pointer_to("type"),
+                    "a liquidity drought thins the order book, but /market/impact/model is "
+                    "\"none\": give the market an impact model, or remove the shock");
+            }
         } else if (const auto* outage = std::get_if<OracleOutageShock>(&*shock)) {
             check_start("start", outage->start_seconds);
         } else if (const auto* crash = std::get_if<CrashShock>(&*shock)) {
@@ -476,7 +494,7 @@ Scenario parse_scenario(std::string_view text, const std::string& source,
         "simulation", [&](ObjectReader& r) { s.simulation = read_simulation(r); }, true);
     root.object(
         "market", [&](ObjectReader& r) { s.market = read_market(r); }, true);
-    s.shocks = read_shocks(root, s.simulation.grid);
+    s.shocks = read_shocks(root, s.simulation.grid, s.market.impact);
     // The venue's rules are needed whenever there is a population to apply them to.
     const bool has_population = root.has("population");
     const bool has_venue = root.optional_object(

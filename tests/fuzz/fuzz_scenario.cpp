@@ -57,6 +57,15 @@ void check_derived_values(const cascade::Scenario& s) {
                             " (per_notional x initial_price): not a finite, positive slope:\n" +
                             s.resolved_json);
     }
+    // Square root: V / c^2, the units that move the log price by 1 from rest.
+    const double units_per_move = impact.volume_units / (impact.scale * impact.scale);
+    if (impact.shape == cascade::ImpactShape::square_root &&
+        !(finite(units_per_move) && units_per_move > 0.0 && finite(impact.log_floor))) {
+        cascade::fuzz::fail("square-root impact with daily volume " +
+                            std::to_string(impact.volume_units) + " units and scale " +
+                            std::to_string(impact.scale) + ": not a finite, positive depth:\n" +
+                            s.resolved_json);
+    }
 }
 
 }  // namespace

@@ -248,6 +248,16 @@ LEV = C0 + "/leverage"      # a lognormal in BASE
 NOT = C0 + "/notional"      # a pareto in BASE
 HIST = C1 + "/leverage"     # a histogram in BASE
 LINEAR = {"model": "linear", "per_notional": 1e-9}
+SQRT = {"model": "square_root", "daily_volume": 1e9, "volatility": 0.04}
+ELASTIC = {"elasticity": 1, "reference_volatility": 0.6, "window": "1h"}
+DROUGHT = {"type": "liquidity_drought", "start": "1h", "duration": "2h", "depth_factor": 0.25}
+
+
+def add_shock(shock):
+    """A change to BASE that appends `shock` to its shocks (it becomes /shocks/3)."""
+    return ("/shocks", BASE["shocks"] + [shock])
+
+
 VENUE = {"initial_margin": 0.1, "maintenance_margin": 0.05}
 COHORT = {"name": "c", "side": "long", "accounts": 10, "leverage": 2, "notional": 100}
 
@@ -269,6 +279,12 @@ MINIMAL = {
     # The new sections, each with everything optional left out.
     "impact_linear": {"simulation": {"horizon": "1d", "steps": 24},
                       "market": {"initial_price": 100, "price_model": GBM, "impact": LINEAR}},
+    "impact_square_root": {"simulation": {"horizon": "1d", "steps": 24},
+                           "market": {"initial_price": 100, "price_model": GBM, "impact": SQRT},
+                           "shocks": [DROUGHT]},
+    "impact_elastic": {"simulation": {"horizon": "1d", "steps": 24},
+                       "market": {"initial_price": 100, "price_model": GBM,
+                                  "impact": dict(LINEAR, elastic_depth=ELASTIC)}},
     "impact_none": {"simulation": {"horizon": "1d", "steps": 24},
                     "market": {"initial_price": 100, "price_model": GBM,
                                "impact": {"model": "none"}}},
@@ -419,6 +435,16 @@ CASES = [
     ("jump size -0.999", [("/shocks/2/size", -0.999)], True),
     ("jump size 100", [("/shocks/2/size", 100)], True),
     ("jump with start", [("/shocks/2/start", "1h")], False),
+    ("liquidity drought", [add_shock(DROUGHT)], True),
+    ("drought depth_factor 1", [add_shock(dict(DROUGHT, depth_factor=1))], True),
+    ("drought depth_factor 0", [add_shock(dict(DROUGHT, depth_factor=0))], False),
+    ("drought depth_factor 1.01", [add_shock(dict(DROUGHT, depth_factor=1.01))], False),
+    ("drought without depth_factor",
+     [add_shock({k: v for k, v in DROUGHT.items() if k != "depth_factor"})], False),
+    ("drought duration 0", [add_shock(dict(DROUGHT, duration="0s"))], False),
+    ("drought start 0", [add_shock(dict(DROUGHT, start="0s"))], True),
+    ("drought past the horizon", [add_shock(dict(DROUGHT, duration="30d"))], True),
+    ("drought with a size", [add_shock(dict(DROUGHT, size=0.1))], False),
     # output
     ("quantiles empty", [("/output/quantiles", [])], False),
     ("quantiles one level", [("/output/quantiles", [0.5])], True),
@@ -470,6 +496,61 @@ CASES = [
     ("impact floor 0.999", [(IMPACT + "/floor", 0.999)], True),
     ("impact floor 1e-9", [(IMPACT + "/floor", 1e-9)], True),
     ("impact unknown key", [(IMPACT + "/depth", 1e7)], False),
+    # market.impact square_root
+    ("impact square_root", [(IMPACT, SQRT)], True),
+    ("impact square_root with every key",
+     [(IMPACT, dict(SQRT, Y=0.7, half_life="1h", floor=0.2, elastic_depth=ELASTIC))], True),
+    ("impact square_root without daily_volume",
+     [(IMPACT, {"model": "square_root", "volatility": 0.04})], False),
+    ("impact square_root without volatility",
+     [(IMPACT, {"model": "square_root", "daily_volume": 1e9})], False),
+    ("impact square_root daily_volume 1e-6", [(IMPACT, dict(SQRT, daily_volume=1e-6))], True),
+    ("impact square_root daily_volume 0", [(IMPACT, dict(SQRT, daily_volume=0))], False),
+    ("impact square_root daily_volume above 1e18",
+     [(IMPACT, dict(SQRT, daily_volume=1.01e18))], False),
+    ("impact square_root volatility 1e-6", [(IMPACT, dict(SQRT, volatility=1e-6))], True),
+    ("impact square_root volatility 0", [(IMPACT, dict(SQRT, volatility=0))], False),
+    ("impact square_root volatility 10", [(IMPACT, dict(SQRT, volatility=10))], True),
+    ("impact square_root volatility 10.5", [(IMPACT, dict(SQRT, volatility=10.5))], False),
+    ("impact square_root Y 0.001", [(IMPACT, dict(SQRT, Y=0.001))], True),
+    ("impact square_root Y 0", [(IMPACT, dict(SQRT, Y=0))], False),
+    ("impact square_root Y 100", [(IMPACT, dict(SQRT, Y=100))], True),
+    ("impact square_root Y 101", [(IMPACT, dict(SQRT, Y=101))], False),
+    ("impact square_root y lower-case", [(IMPACT, dict(SQRT, y=1))], False),
+    ("impact square_root floor 1", [(IMPACT, dict(SQRT, floor=1))], False),
+    ("impact square_root with a linear size", [(IMPACT, dict(SQRT, depth_2pct=1e7))], False),
+    # market.impact elastic_depth
+    ("elastic_depth on linear", [(IMPACT + "/elastic_depth", ELASTIC)], True),
+    ("elastic_depth on none", [(IMPACT, {"model": "none", "elastic_depth": ELASTIC})], False),
+    ("elastic_depth not an object", [(IMPACT + "/elastic_depth", 1)], False),
+    ("elastic_depth without elasticity",
+     [(IMPACT + "/elastic_depth", {"reference_volatility": 0.6, "window": "1h"})], False),
+    ("elastic_depth without window",
+     [(IMPACT + "/elastic_depth", {"elasticity": 1, "reference_volatility": 0.6})], False),
+    ("elasticity 0", [(IMPACT + "/elastic_depth", dict(ELASTIC, elasticity=0))], True),
+    ("elasticity 10", [(IMPACT + "/elastic_depth", dict(ELASTIC, elasticity=10))], True),
+    ("elasticity 10.5", [(IMPACT + "/elastic_depth", dict(ELASTIC, elasticity=10.5))], False),
+    ("elasticity negative", [(IMPACT + "/elastic_depth", dict(ELASTIC, elasticity=-1))], False),
+    ("elastic reference_volatility 0",
+     [(IMPACT + "/elastic_depth", dict(ELASTIC, reference_volatility=0))], False),
+    ("elastic reference_volatility 100",
+     [(IMPACT + "/elastic_depth", dict(ELASTIC, reference_volatility=100))], True),
+    ("elastic window 0", [(IMPACT + "/elastic_depth", dict(ELASTIC, window="0s"))], False),
+    ("elastic min_multiplier 1", [(IMPACT + "/elastic_depth", dict(ELASTIC, min_multiplier=1))],
+     True),
+    ("elastic min_multiplier 0", [(IMPACT + "/elastic_depth", dict(ELASTIC, min_multiplier=0))],
+     False),
+    ("elastic min_multiplier 1.1",
+     [(IMPACT + "/elastic_depth", dict(ELASTIC, min_multiplier=1.1))], False),
+    ("elastic max_multiplier 1", [(IMPACT + "/elastic_depth", dict(ELASTIC, max_multiplier=1))],
+     True),
+    ("elastic max_multiplier 0.9",
+     [(IMPACT + "/elastic_depth", dict(ELASTIC, max_multiplier=0.9))], False),
+    ("elastic max_multiplier 1000",
+     [(IMPACT + "/elastic_depth", dict(ELASTIC, max_multiplier=1000))], True),
+    ("elastic max_multiplier 1001",
+     [(IMPACT + "/elastic_depth", dict(ELASTIC, max_multiplier=1001))], False),
+    ("elastic unknown key", [(IMPACT + "/elastic_depth", dict(ELASTIC, floor=0.1))], False),
     # venue
     ("venue absent, population absent", [("/venue", DELETE), ("/population", DELETE)], True),
     ("venue without a population", [("/population", DELETE)], True),
@@ -677,6 +758,10 @@ PARSER_ONLY = [
     ("horizon not a whole number of steps", [("/simulation/step", "7h")], "/simulation/step"),
     ("steps inconsistent with step", [("/simulation/steps", 10)], "/simulation/step"),
     ("shock starting at the horizon", [("/shocks/0/start", "1d")], "/shocks/0/start"),
+    ("drought starting at the horizon", [add_shock(dict(DROUGHT, start="1d"))],
+     "/shocks/3/start"),
+    ("drought without an impact model", [add_shock(DROUGHT), (IMPACT, {"model": "none"})],
+     "/shocks/3/type"),
     ("jump after the horizon", [("/shocks/2/time", "25h")], "/shocks/2/time"),
     ("garch alpha + beta >= 1", [(PM, dict(GARCH, alpha=0.2, beta=0.8))], PM + "/beta"),
     ("quantiles not increasing", [("/output/quantiles", [0.5, 0.4])], "/output/quantiles/1"),
@@ -775,7 +860,8 @@ class UnknownKeys(unittest.TestCase):
         # Likely typos, next to the keys they resemble.
         places = ["/horizon_days", "/simulation/step_size", "/simulation/max_rounds",
                   "/market/price", "/output/formats", "/output/serie", PM + "/volatilty",
-                  "/market/impact/depth", "/venue/max_leverage", "/population/cohort",
+                  "/market/impact/depth", "/market/impact/elastic_depth/windw",
+                  "/venue/max_leverage", "/population/cohort",
                   "/population/cohorts/0/leverage_max", "/population/cohorts/0/leverage/mean"]
         for pointer in places:
             with self.subTest(key=pointer):

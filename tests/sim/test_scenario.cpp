@@ -187,8 +187,8 @@ TEST_CASE("a shock that starts after the horizon is an error, not a silent no-op
           std::string::npos);
     doc["shocks"][0]["type"] = "crsh";
     CHECK(errors_of_doc(doc).find("/shocks/0/type: expected one of \"volatility\", \"crash\", "
-                                  "\"jump\" or \"oracle_outage\", got \"crsh\" (did you mean "
-                                  "\"crash\"?)") != std::string::npos);
+                                  "\"jump\", \"liquidity_drought\" or \"oracle_outage\", got "
+                                  "\"crsh\" (did you mean \"crash\"?)") != std::string::npos);
 }
 
 TEST_CASE("malformed files: syntax errors, duplicate keys, wrong top-level type, empty") {

@@ -35,6 +35,50 @@ Scenario scenario_from(const nlohmann::json& doc) {
     return parse_scenario(doc.dump(), "test.json");
 }
 
+nlohmann::json one_long_jump_scenario() {
+    auto doc = base_scenario();
+    doc["simulation"] = {{"paths", 3}, {"horizon", "10h"}, {"steps", 10}, {"seed", 5}};
+    doc["market"]["price_model"] = {{"model", "gbm"}, {"volatility", 0.0}};
+    doc["shocks"] = {{{"type", "jump"}, {"time", "3h"}, {"size", -0.05}}};
+    doc["venue"] = {{"initial_margin", 0.05},
+                    {"maintenance_margin", 0.01},
+                    {"liquidation_penalty", 0.0},
+                    {"insurance_fund", 0.0}};
+    doc["population"]["cohorts"] = nlohmann::json::array({{{"name", "one"},
+                                                           {"side", "long"},
+                                                           {"accounts", 1},
+                                                           {"leverage", 10.0},
+                                                           {"notional", 1000.0}}});
+    doc["output"] = {{"sample_paths", 1}};
+    return doc;
+}
+
+nlohmann::json two_sided_crash_scenario() {
+    nlohmann::json doc = base_scenario();
+    doc["simulation"]["paths"] = 64;
+    doc["market"]["impact"] = {{"model", "linear"}, {"per_notional", 1e-6}};
+    doc["shocks"] = {{{"type", "crash"}, {"start", "2h"}, {"duration", "2h"}, {"drop", 0.3}}};
+    doc["venue"] = {{"initial_margin", 0.05},
+                    {"maintenance_margin", 0.02},
+                    {"liquidation_penalty", 0.01},
+                    {"insurance_fund", 1000.0}};
+    doc["population"]["cohorts"] = two_sided_cohorts(300, 19);
+    return doc;
+}
+
+nlohmann::json two_sided_cohorts(std::uint64_t accounts, double max_leverage) {
+    nlohmann::json cohorts = nlohmann::json::array();
+    for (const char* side : {"long", "short"}) {
+        cohorts.push_back(
+            {{"name", std::string(side) + "s"},
+             {"side", side},
+             {"accounts", accounts},
+             {"leverage", {{"distribution", "uniform"}, {"min", 2}, {"max", max_leverage}}},
+             {"notional", 1e4}});
+    }
+    return cohorts;
+}
+
 TempDir::TempDir() {
     std::string pattern = (std::filesystem::temp_directory_path() / "cascade-test-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) {

@@ -22,6 +22,23 @@ nlohmann::json base_scenario();
 
 Scenario scenario_from(const nlohmann::json& doc);
 
+// No diffusion: hourly steps over 10h, the price flat except for a 5 % jump
+// at 3h; one long at 10x with a notional of 1000 entered at 100 (bankruptcy
+// 90, liquidation 90 / 0.99 under the 1 % maintenance margin), which the jump
+// does not liquidate. No penalty, no insurance fund, no impact.
+nlohmann::json one_long_jump_scenario();
+
+// Two cohorts of `accounts` each, "longs" and "shorts", with leverage uniform
+// in [2, max_leverage] and a notional of 1e4: a population where cascades
+// run both ways.
+nlohmann::json two_sided_cohorts(std::uint64_t accounts, double max_leverage);
+
+// 64 paths of base_scenario with a 30 % crash over 2h-4h, linear impact of
+// 1e-6 per notional, 20x maximum leverage, a 2 % maintenance margin, a 1 %
+// penalty, a fund of 1000 and two_sided_cohorts(300, 19): cascades of several
+// rounds on every path.
+nlohmann::json two_sided_crash_scenario();
+
 // A fresh directory removed when the object goes out of scope.
 class TempDir {
   public:

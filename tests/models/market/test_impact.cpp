@@ -10,7 +10,7 @@
 namespace cascade {
 
 TEST_CASE("a sale walks the book down; its fill is the average over its units") {
-    const ImpactConfig impact{0.0, 0.01, INFINITY, 1e-9};
+    const ImpactConfig impact = linear_impact(0.01, 1e-9);
     const ImpactMove sale = apply_impact(impact, 0.0, 10.0);  // kappa Q = 0.1
     CHECK(sale.after == doctest::Approx(-0.1).epsilon(1e-15));
     // mean of exp(-kappa u) over u in [0, 10]: (1 - e^-0.1) / 0.1
@@ -24,7 +24,7 @@ TEST_CASE("a sale walks the book down; its fill is the average over its units") 
 }
 
 TEST_CASE("at the floor, the rest of the order fills at the floor price") {
-    const ImpactConfig impact{0.0, 0.01, INFINITY, 0.95};
+    const ImpactConfig impact = linear_impact(0.01, 0.95);
     const ImpactMove sale = apply_impact(impact, 0.0, 10.0);
     const double d = -std::log(0.95);  // the move the floor allows
     CHECK(sale.after == doctest::Approx(std::log(0.95)).epsilon(1e-15));
@@ -39,7 +39,7 @@ TEST_CASE("at the floor, the rest of the order fills at the floor price") {
 }
 
 TEST_CASE("impact halves every half-life") {
-    const ImpactConfig impact{0.0, 0.01, 600.0, 0.01};
+    const ImpactConfig impact = linear_impact(0.01, 0.01, 600.0);
     const double per_step = impact_decay_per_step(impact, 60.0);
     CHECK(std::pow(per_step, 10) == doctest::Approx(0.5).epsilon(1e-14));
     CHECK(impact_decay_per_step(ImpactConfig{}, 60.0) == 1.0);  // permanent

@@ -1,5 +1,6 @@
 // Properties of the engine on many random scenarios: the cursor engine equals
-// the reference scan engine, and value is conserved on every path.
+// the reference scan engine, and value is conserved on every path, also with
+// the liquidity mechanisms on (square-root impact, elastic depth, droughts).
 
 #include <doctest/doctest.h>
 
@@ -17,8 +18,10 @@ double between(Rng& rng, double lo, double hi) {
 }
 
 // A small random scenario with both sides, impact and shocks, where cascades,
-// shortfalls and bad debt all happen on some paths.
-nlohmann::json random_scenario(std::uint64_t seed) {
+// shortfalls and bad debt all happen on some paths. With `liquidity`, the
+// same scenario (its draws come first) then gets a random square-root or
+// linear impact with elastic depth, and a liquidity drought.
+nlohmann::json random_scenario(std::uint64_t seed, bool liquidity = false) {
     Rng rng = make_stream(seed, 0, StreamPurpose::population);
     const double im = between(rng, 0.02, 0.1);
     nlohmann::json cohorts = nlohmann::json::array();
@@ -39,31 +42,53 @@ nlohmann::json random_scenario(std::uint64_t seed) {
     if (rng() % 2 == 0) {
         impact["half_life"] = fmt::format("{}min", 5 + rng() % 120);
     }
-    return {{"name", "random"},
-            {"simulation",
-             {{"paths", 40}, {"horizon", "1d"}, {"steps", 48}, {"seed", seed}, {"threads", 2}}},
-            {"market",
-             {{"initial_price", 100.0},
-              {"price_model",
-               {{"model", "merton"},
-                {"volatility", between(rng, 0.3, 2.0)},
-                {"jump_intensity", between(rng, 0.0, 200.0)},
-                {"jump_mean", -0.02},
-                {"jump_stdev", 0.05}}},
-              {"impact", impact}}},
-            {"shocks",
-             {{{"type", "crash"},
-               {"start", "6h"},
-               {"duration", fmt::format("{}min", 10 + rng() % 200)},
-               {"drop", between(rng, 0.05, 0.5)}},
-              {{"type", "jump"}, {"time", "20h"}, {"size", between(rng, -0.2, 0.4)}}}},
-            {"venue",
-             {{"initial_margin", im},
-              {"maintenance_margin", im * between(rng, 0.2, 0.8)},
-              {"liquidation_penalty", between(rng, 0.0, 0.02)},
-              {"insurance_fund", rng() % 3 == 0 ? 0.0 : between(rng, 0.0, 5e4)}}},
-            {"population", {{"cohorts", cohorts}, {"over_leverage", "clip"}}},
-            {"output", {{"sample_paths", 40}}}};
+    nlohmann::json doc = {
+        {"name", "random"},
+        {"simulation",
+         {{"paths", 40}, {"horizon", "1d"}, {"steps", 48}, {"seed", seed}, {"threads", 2}}},
+        {"market",
+         {{"initial_price", 100.0},
+          {"price_model",
+           {{"model", "merton"},
+            {"volatility", between(rng, 0.3, 2.0)},
+            {"jump_intensity", between(rng, 0.0, 200.0)},
+            {"jump_mean", -0.02},
+            {"jump_stdev", 0.05}}},
+          {"impact", impact}}},
+        {"shocks",
+         {{{"type", "crash"},
+           {"start", "6h"},
+           {"duration", fmt::format("{}min", 10 + rng() % 200)},
+           {"drop", between(rng, 0.05, 0.5)}},
+          {{"type", "jump"}, {"time", "20h"}, {"size", between(rng, -0.2, 0.4)}}}},
+        {"venue",
+         {{"initial_margin", im},
+          {"maintenance_margin", im * between(rng, 0.2, 0.8)},
+          {"liquidation_penalty", between(rng, 0.0, 0.02)},
+          {"insurance_fund", rng() % 3 == 0 ? 0.0 : between(rng, 0.0, 5e4)}}},
+        {"population", {{"cohorts", cohorts}, {"over_leverage", "clip"}}},
+        {"output", {{"sample_paths", 40}}}};
+    if (liquidity) {
+        nlohmann::json& book = doc["market"]["impact"];
+        if (rng() % 2 == 0) {
+            // 1e4 notional is 100 units; a day's volume of 1e5 to 1e7 units.
+            book["model"] = "square_root";
+            book.erase("per_notional");
+            book["daily_volume"] = between(rng, 1e7, 1e9);
+            book["volatility"] = between(rng, 0.02, 0.1);
+            book["Y"] = between(rng, 0.5, 1.0);
+        }
+        book["elastic_depth"] = {{"elasticity", between(rng, 0.5, 2.0)},
+                                 {"reference_volatility", between(rng, 0.3, 1.5)},
+                                 {"window", fmt::format("{}h", 1 + rng() % 6)},
+                                 {"min_multiplier", between(rng, 0.05, 0.5)},
+                                 {"max_multiplier", between(rng, 1.0, 3.0)}};
+        doc["shocks"].push_back({{"type", "liquidity_drought"},
+                                 {"start", fmt::format("{}min", 300 + rng() % 120)},
+                                 {"duration", fmt::format("{}min", 30 + rng() % 600)},
+                                 {"depth_factor", between(rng, 0.1, 0.9)}});
+    }
+    return doc;
 }
 
 using test::same_bits;
@@ -77,13 +102,15 @@ bool same_event(const LiquidationEvent& a, const LiquidationEvent& b) {
 
 }  // namespace
 
-TEST_CASE("the cursor engine equals the reference scan engine on random scenarios") {
+namespace {
+
+void check_engines_agree(bool liquidity) {
     std::uint64_t liquidations = 0;
     std::uint64_t bad_debt_paths = 0;
     std::uint64_t multi_round_paths = 0;
     for (std::uint64_t seed = 1; seed <= 40; ++seed) {
         INFO("scenario seed " << seed);
-        const Scenario scenario = test::scenario_from(random_scenario(seed));
+        const Scenario scenario = test::scenario_from(random_scenario(seed, liquidity));
         RunOptions reference;
         reference.engine = EngineKind::reference_scan;
         const Results fast = run_simulation(scenario);
@@ -115,10 +142,10 @@ TEST_CASE("the cursor engine equals the reference scan engine on random scenario
     CHECK(multi_round_paths > 100);
 }
 
-TEST_CASE("value is conserved on every path, and the fund's own books add up") {
+void check_conservation(bool liquidity) {
     for (std::uint64_t seed = 100; seed < 130; ++seed) {
         INFO("scenario seed " << seed);
-        const auto doc = random_scenario(seed);
+        const auto doc = random_scenario(seed, liquidity);
         const Results r = run_simulation(test::scenario_from(doc));
         CHECK(r.run.max_ledger_imbalance < 1e-12);
         const double fund0 = doc["venue"]["insurance_fund"];
@@ -136,6 +163,24 @@ TEST_CASE("value is conserved on every path, and the fund's own books add up") {
             }
         }
     }
+}
+
+}  // namespace
+
+TEST_CASE("the cursor engine equals the reference scan engine on random scenarios") {
+    check_engines_agree(false);
+}
+
+TEST_CASE("the engines agree with square-root impact, elastic depth and droughts on") {
+    check_engines_agree(true);
+}
+
+TEST_CASE("value is conserved on every path, and the fund's own books add up") {
+    check_conservation(false);
+}
+
+TEST_CASE("value is conserved with square-root impact, elastic depth and droughts on") {
+    check_conservation(true);
 }
 
 }  // namespace cascade

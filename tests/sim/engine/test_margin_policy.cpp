@@ -19,21 +19,7 @@ namespace {
 // entered at 100, whose equity ratio after the jump, (100/10 - 5) / 95 = 5.26 %,
 // stays above a flat 1 % maintenance margin.
 nlohmann::json jump_scenario() {
-    auto doc = test::base_scenario();
-    doc["simulation"] = {{"paths", 3}, {"horizon", "10h"}, {"steps", 10}, {"seed", 5}};
-    doc["market"]["price_model"] = {{"model", "gbm"}, {"volatility", 0.0}};
-    doc["shocks"] = {{{"type", "jump"}, {"time", "3h"}, {"size", -0.05}}};
-    doc["venue"] = {{"initial_margin", 0.05},
-                    {"maintenance_margin", 0.01},
-                    {"liquidation_penalty", 0.0},
-                    {"insurance_fund", 0.0}};
-    doc["population"]["cohorts"] = nlohmann::json::array({{{"name", "one"},
-                                                           {"side", "long"},
-                                                           {"accounts", 1},
-                                                           {"leverage", 10.0},
-                                                           {"notional", 1000.0}}});
-    doc["output"] = {{"sample_paths", 1}};
-    return doc;
+    return test::one_long_jump_scenario();
 }
 
 nlohmann::json scaled(double floor, double cap, const char* window = "4h") {
@@ -84,25 +70,7 @@ TEST_CASE("a volatility-scaled margin liquidates the step after a jump, at the m
 }
 
 TEST_CASE("a margin policy that cannot move reproduces the flat margin bit for bit") {
-    nlohmann::json doc = test::base_scenario();
-    doc["simulation"]["paths"] = 64;
-    doc["market"]["impact"] = {{"model", "linear"}, {"per_notional", 1e-6}};
-    doc["shocks"] = {{{"type", "crash"}, {"start", "2h"}, {"duration", "2h"}, {"drop", 0.3}}};
-    doc["venue"] = {{"initial_margin", 0.05},
-                    {"maintenance_margin", 0.02},
-                    {"liquidation_penalty", 0.01},
-                    {"insurance_fund", 1000.0}};
-    doc["population"]["cohorts"] = nlohmann::json::array(
-        {{{"name", "longs"},
-          {"side", "long"},
-          {"accounts", 300},
-          {"leverage", {{"distribution", "uniform"}, {"min", 2}, {"max", 19}}},
-          {"notional", 1e4}},
-         {{"name", "shorts"},
-          {"side", "short"},
-          {"accounts", 300},
-          {"leverage", {{"distribution", "uniform"}, {"min", 2}, {"max", 19}}},
-          {"notional", 1e4}}});
+    nlohmann::json doc = test::two_sided_crash_scenario();
     const Results flat = run_simulation(test::scenario_from(doc));
     doc["venue"]["margin_policy"] = scaled(0.02, 0.02);
     const Results pinned = run_simulation(test::scenario_from(doc));
@@ -123,17 +91,7 @@ TEST_CASE("under a moving margin the cursor engine matches the reference scan") 
                     {"liquidation_penalty", 0.01},
                     {"insurance_fund", 1000.0},
                     {"margin_policy", scaled(0.005, 0.09, "3h")}};
-    doc["population"]["cohorts"] = nlohmann::json::array(
-        {{{"name", "longs"},
-          {"side", "long"},
-          {"accounts", 400},
-          {"leverage", {{"distribution", "uniform"}, {"min", 2}, {"max", 9.5}}},
-          {"notional", 1e4}},
-         {{"name", "shorts"},
-          {"side", "short"},
-          {"accounts", 400},
-          {"leverage", {{"distribution", "uniform"}, {"min", 2}, {"max", 9.5}}},
-          {"notional", 1e4}}});
+    doc["population"]["cohorts"] = test::two_sided_cohorts(400, 9.5);
     const Scenario scenario = test::scenario_from(doc);
     const Results cursor = run_simulation(scenario);
     RunOptions reference;
