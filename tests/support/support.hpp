@@ -2,6 +2,7 @@
 // Helpers shared by the tests: scenarios from inline JSON, running the real
 // executable, temporary directories, and Monte Carlo tolerances.
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -93,6 +94,10 @@ std::filesystem::path source_dir();
 // zero and NaN payload too (what bit-identical results promise).
 inline bool same_bits(double a, double b) {
     return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b);
+}
+inline bool same_bits(std::span<const double> a, std::span<const double> b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                              [](double x, double y) { return same_bits(x, y); });
 }
 
 // Every dataset in an HDF5 file, by path, as raw bytes (attributes left out:

@@ -1,6 +1,7 @@
 // Properties of the engine on many random scenarios: the cursor engine equals
 // the reference scan engine, and value is conserved on every path, also with
-// the liquidity mechanisms on (square-root impact, elastic depth, droughts).
+// the liquidity mechanisms on (square-root impact, elastic depth, droughts)
+// and with every venue mechanism on (those, and the oracle with its outages).
 
 #include <doctest/doctest.h>
 
@@ -20,8 +21,40 @@ double between(Rng& rng, double lo, double hi) {
 // A small random scenario with both sides, impact and shocks, where cascades,
 // shortfalls and bad debt all happen on some paths. With `liquidity`, the
 // same scenario (its draws come first) then gets a random square-root or
-// linear impact with elastic depth, and a liquidity drought.
-nlohmann::json random_scenario(std::uint64_t seed, bool liquidity = false) {
+// linear impact with elastic depth, and a liquidity drought; with `oracle`,
+// after those, a random oracle (any model, either source) and an outage.
+struct Mechanisms {
+    bool liquidity = false;
+    bool oracle = false;
+};
+
+nlohmann::json random_oracle(Rng& rng) {
+    const char* source = rng() % 2 == 0 ? "market" : "index";
+    switch (rng() % 5) {
+        case 0:
+            return {{"model", "instant"}, {"source", source}};
+        case 1:
+            return {{"model", "latency"},
+                    {"delay", fmt::format("{}min", 30 * (1 + rng() % 4))},
+                    {"source", source}};
+        case 2:
+            return {{"model", "ema"},
+                    {"half_life", fmt::format("{}min", 5 + rng() % 90)},
+                    {"source", source}};
+        case 3:
+            return {{"model", "twap"},
+                    {"window", fmt::format("{}h", 1 + rng() % 3)},
+                    {"source", source}};
+        default:
+            return {{"model", "push"},
+                    {"deviation", between(rng, 0.002, 0.05)},
+                    {"heartbeat", fmt::format("{}h", 1 + rng() % 4)},
+                    {"source", source}};
+    }
+}
+
+nlohmann::json random_scenario(std::uint64_t seed, Mechanisms mechanisms = {}) {
+    const bool liquidity = mechanisms.liquidity;
     Rng rng = make_stream(seed, 0, StreamPurpose::population);
     const double im = between(rng, 0.02, 0.1);
     nlohmann::json cohorts = nlohmann::json::array();
@@ -88,6 +121,12 @@ nlohmann::json random_scenario(std::uint64_t seed, bool liquidity = false) {
                                  {"duration", fmt::format("{}min", 30 + rng() % 600)},
                                  {"depth_factor", between(rng, 0.1, 0.9)}});
     }
+    if (mechanisms.oracle) {
+        doc["venue"]["oracle"] = random_oracle(rng);
+        doc["shocks"].push_back({{"type", "oracle_outage"},
+                                 {"start", fmt::format("{}min", 330 + rng() % 60)},
+                                 {"duration", fmt::format("{}min", 30 + rng() % 180)}});
+    }
     return doc;
 }
 
@@ -104,13 +143,14 @@ bool same_event(const LiquidationEvent& a, const LiquidationEvent& b) {
 
 namespace {
 
-void check_engines_agree(bool liquidity) {
+void check_engines_agree(Mechanisms mechanisms) {
     std::uint64_t liquidations = 0;
     std::uint64_t bad_debt_paths = 0;
     std::uint64_t multi_round_paths = 0;
+    std::uint64_t oracle_gap_paths = 0;
     for (std::uint64_t seed = 1; seed <= 40; ++seed) {
         INFO("scenario seed " << seed);
-        const Scenario scenario = test::scenario_from(random_scenario(seed, liquidity));
+        const Scenario scenario = test::scenario_from(random_scenario(seed, mechanisms));
         RunOptions reference;
         reference.engine = EngineKind::reference_scan;
         const Results fast = run_simulation(scenario);
@@ -134,18 +174,22 @@ void check_engines_agree(bool liquidity) {
         for (std::size_t p = 0; p < 40; ++p) {
             bad_debt_paths += fast.path_column("bad_debt").values[p] > 0 ? 1 : 0;
             multi_round_paths += fast.path_column("max_cascade_rounds").values[p] > 1 ? 1 : 0;
+            oracle_gap_paths += fast.path_column("oracle_gap_max").values[p] > 0 ? 1 : 0;
         }
     }
     // The scenarios exercise what they are meant to.
     CHECK(liquidations > 5000);
     CHECK(bad_debt_paths > 50);
-    CHECK(multi_round_paths > 100);
+    // Only the instant oracle on the market cascades within a step; every
+    // other oracle holds its value for the step, and is then off the market.
+    CHECK(multi_round_paths > (mechanisms.oracle ? 30 : 100));
+    CHECK((mechanisms.oracle ? oracle_gap_paths > 500 : oracle_gap_paths == 0));
 }
 
-void check_conservation(bool liquidity) {
+void check_conservation(Mechanisms mechanisms) {
     for (std::uint64_t seed = 100; seed < 130; ++seed) {
         INFO("scenario seed " << seed);
-        const auto doc = random_scenario(seed, liquidity);
+        const auto doc = random_scenario(seed, mechanisms);
         const Results r = run_simulation(test::scenario_from(doc));
         CHECK(r.run.max_ledger_imbalance < 1e-12);
         const double fund0 = doc["venue"]["insurance_fund"];
@@ -168,19 +212,27 @@ void check_conservation(bool liquidity) {
 }  // namespace
 
 TEST_CASE("the cursor engine equals the reference scan engine on random scenarios") {
-    check_engines_agree(false);
+    check_engines_agree({});
 }
 
 TEST_CASE("the engines agree with square-root impact, elastic depth and droughts on") {
-    check_engines_agree(true);
+    check_engines_agree({.liquidity = true});
+}
+
+TEST_CASE("the engines agree with every venue mechanism on: liquidity and the oracle") {
+    check_engines_agree({.liquidity = true, .oracle = true});
 }
 
 TEST_CASE("value is conserved on every path, and the fund's own books add up") {
-    check_conservation(false);
+    check_conservation({});
 }
 
 TEST_CASE("value is conserved with square-root impact, elastic depth and droughts on") {
-    check_conservation(true);
+    check_conservation({.liquidity = true});
+}
+
+TEST_CASE("value is conserved with every venue mechanism on: liquidity and the oracle") {
+    check_conservation({.liquidity = true, .oracle = true});
 }
 
 }  // namespace cascade

@@ -39,14 +39,10 @@ double impact_at(const Results& r, std::size_t k) {
     return std::log(r.samples[0].values(0, k) / r.samples[1].values(0, k));
 }
 
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
-}
-
 void check_same_paths(const Results& a, const Results& b) {
     for (const PathColumn& column : a.paths) {
         INFO(column.info.name);
-        CHECK(same_bits(column.values, b.path_column(column.info.name).values));
+        CHECK(test::same_bits(column.values, b.path_column(column.info.name).values));
     }
     for (std::size_t s = 0; s < a.samples.size(); ++s) {
         CHECK(a.samples[s].values.data == b.samples[s].values.data);
@@ -240,7 +236,7 @@ TEST_CASE("mechanisms that cannot act reproduce the run without them bit for bit
                                  {"depth_factor", 0.3}});
         const Results dry = run_simulation(test::scenario_from(doc));
         CHECK_FALSE(
-            same_bits(plain.path_column("min_price").values, dry.path_column("min_price").values));
+            test::same_bits(plain.path_column("min_price").values, dry.path_column("min_price").values));
     }
 }
 

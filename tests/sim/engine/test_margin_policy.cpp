@@ -30,10 +30,6 @@ nlohmann::json scaled(double floor, double cap, const char* window = "4h") {
             {"cap", cap}};
 }
 
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
-}
-
 }  // namespace
 
 TEST_CASE("a volatility-scaled margin liquidates the step after a jump, at the moved price") {
@@ -76,7 +72,7 @@ TEST_CASE("a margin policy that cannot move reproduces the flat margin bit for b
     const Results pinned = run_simulation(test::scenario_from(doc));
     for (const PathColumn& column : flat.paths) {
         INFO(column.info.name);
-        CHECK(same_bits(column.values, pinned.path_column(column.info.name).values));
+        CHECK(test::same_bits(column.values, pinned.path_column(column.info.name).values));
     }
     CHECK(flat.path_column("liquidations").values[0] > 0.0);
 }
@@ -99,7 +95,7 @@ TEST_CASE("under a moving margin the cursor engine matches the reference scan") 
     const Results scan = run_simulation(scenario, reference);
     for (const PathColumn& column : cursor.paths) {
         INFO(column.info.name);
-        CHECK(same_bits(column.values, scan.path_column(column.info.name).values));
+        CHECK(test::same_bits(column.values, scan.path_column(column.info.name).values));
     }
     // The margin moved enough to matter: more liquidations than under the flat 2 %.
     doc["venue"].erase("margin_policy");

@@ -24,20 +24,9 @@ namespace {
 // bankruptcy price 90, liquidation price 90 / 0.99 = 90.909 (x = -0.0953).
 // The market crosses it at step 3 (x_3 = -0.1277).
 nlohmann::json crash_scenario() {
-    auto doc = test::base_scenario();
-    doc["simulation"] = {{"paths", 2}, {"horizon", "10h"}, {"steps", 10}, {"seed", 9}};
-    doc["market"]["price_model"] = {{"model", "gbm"}, {"volatility", 0.0}};
+    auto doc = test::one_long_jump_scenario();
+    doc["simulation"]["paths"] = 2;
     doc["shocks"] = {{{"type", "crash"}, {"start", "2h"}, {"duration", "4h"}, {"drop", 0.4}}};
-    doc["venue"] = {{"initial_margin", 0.05},
-                    {"maintenance_margin", 0.01},
-                    {"liquidation_penalty", 0.0},
-                    {"insurance_fund", 0.0}};
-    doc["population"]["cohorts"] = nlohmann::json::array({{{"name", "one"},
-                                                           {"side", "long"},
-                                                           {"accounts", 1},
-                                                           {"leverage", 10.0},
-                                                           {"notional", 1000.0}}});
-    doc["output"] = {{"sample_paths", 1}};
     return doc;
 }
 
@@ -70,10 +59,6 @@ Liquidation liquidation_under(const nlohmann::json& oracle,
 // price 100 e^{x_k}, 10 units bought at 100 against 100 of collateral.
 double shortfall_at(int k) {
     return std::max(0.0, 10.0 * (100.0 - 100.0 * std::exp(crash_log_price(k))) - 100.0);
-}
-
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
 
 }  // namespace
@@ -270,17 +255,7 @@ TEST_CASE("oracles on a random book: cursor equals reference scan, value is cons
                     {"maintenance_margin", 0.02},
                     {"liquidation_penalty", 0.01},
                     {"insurance_fund", 2000.0}};
-    doc["population"]["cohorts"] = nlohmann::json::array(
-        {{{"name", "longs"},
-          {"side", "long"},
-          {"accounts", 300},
-          {"leverage", {{"distribution", "uniform"}, {"min", 2}, {"max", 9.5}}},
-          {"notional", 1e4}},
-         {{"name", "shorts"},
-          {"side", "short"},
-          {"accounts", 300},
-          {"leverage", {{"distribution", "uniform"}, {"min", 2}, {"max", 9.5}}},
-          {"notional", 1e4}}});
+    doc["population"]["cohorts"] = test::two_sided_cohorts(300, 9.5);
     const nlohmann::json oracles[] = {
         {{"model", "instant"}},
         {{"model", "instant"}, {"source", "index"}},
@@ -298,7 +273,7 @@ TEST_CASE("oracles on a random book: cursor equals reference scan, value is cons
         const Results scan = run_simulation(scenario, reference);
         for (const PathColumn& column : cursor.paths) {
             INFO(column.info.name);
-            CHECK(same_bits(column.values, scan.path_column(column.info.name).values));
+            CHECK(test::same_bits(column.values, scan.path_column(column.info.name).values));
         }
         double liquidations = 0.0;
         for (std::size_t p = 0; p < 40; ++p) {
@@ -327,7 +302,7 @@ TEST_CASE("the index oracle equals the market's when liquidations move no price"
     const Results index = run_simulation(test::scenario_from(doc));
     for (const PathColumn& column : market.paths) {
         INFO(column.info.name);
-        CHECK(same_bits(column.values, index.path_column(column.info.name).values));
+        CHECK(test::same_bits(column.values, index.path_column(column.info.name).values));
     }
     // With impact the index oracle no longer sees the venue's own selling.
     doc["market"]["impact"] = {{"model", "linear"}, {"per_notional", 1e-6}};
