@@ -102,6 +102,7 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
     double* __restrict liquidated = trace.liquidated_notional.data();
     double* __restrict fund = trace.insurance_fund.data();
     double* __restrict open = trace.open_interest.data();
+    // Null when no oracle series is recorded: one store per step saved.
     double* __restrict oracle = trace.log_oracle.data();
     const auto record = [&](std::size_t k, double x_exo) {
         log_exogenous[k] = x_exo;
@@ -109,7 +110,9 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
         liquidated[k] = engine.liquidated_notional();
         fund[k] = engine.ledger().insurance_fund;
         open[k] = engine.open_size();
-        oracle[k] = engine.oracle_log_price();
+        if (oracle != nullptr) {
+            oracle[k] = engine.oracle_log_price(log_market[k]);
+        }
     };
     // The exogenous path and the engine advance together, one step at a time:
     // one dispatch per path, none per step.

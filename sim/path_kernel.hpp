@@ -27,7 +27,7 @@ struct PathTrace {
     std::span<double> liquidated_notional;  // cumulative, at fill prices
     std::span<double> insurance_fund;       // balance
     std::span<double> open_interest;        // long + short units still open
-    std::span<double> log_oracle;           // the price liquidations trigger on
+    std::span<double> log_oracle;           // the price liquidations trigger on; may be empty
 };
 
 // Owning storage for one PathTrace (tests, benchmarks).

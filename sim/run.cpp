@@ -422,10 +422,14 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
                 return std::span<double>(rows.values[static_cast<std::size_t>(kind)].row(i),
                                          points);
             };
-            const PathTrace trace{
-                row(SeriesKind::exogenous_price),     row(SeriesKind::price),
-                row(SeriesKind::liquidated_notional), row(SeriesKind::insurance_fund),
-                row(SeriesKind::open_interest),       row(SeriesKind::oracle_price)};
+            const PathTrace trace{row(SeriesKind::exogenous_price),
+                                  row(SeriesKind::price),
+                                  row(SeriesKind::liquidated_notional),
+                                  row(SeriesKind::insurance_fund),
+                                  row(SeriesKind::open_interest),
+                                  records_oracle_price || records_oracle_gap
+                                      ? row(SeriesKind::oracle_price)
+                                      : std::span<double>()};
             PathOutcome outcome;
             kernel.simulate(path, trace, outcome, r.cohort_liquidations,
                             path < kept ? &r.events : nullptr);

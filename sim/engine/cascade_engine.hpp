@@ -115,7 +115,8 @@ class CascadeEngine {
           margin_(rules.venue.margin_policy, rules.venue.maintenance_margin, rules.step_years,
                   rules.margin_window_steps),
           depth_(rules.impact.elastic_depth, rules.step_years, rules.depth_window_steps),
-          oracle_(rules.oracle) {
+          oracle_(rules.oracle),
+          market_is_oracle_(rules.oracle.live && rules.oracle.frozen.empty()) {
         ledger_.trader_collateral = population.total_collateral;
         ledger_.insurance_fund = rules.venue.insurance_fund;
         initial_total_ = ledger_.total();
@@ -129,22 +130,14 @@ class CascadeEngine {
     void step(std::uint32_t step, double x_exo, std::uint64_t path,
               std::vector<LiquidationEvent>* events) {
         impact_ *= rules_.impact_decay;
-        if (rules_.oracle.live && !rules_.oracle.frozen_at(step)) [[likely]] {
-            // The venue marks to its own price, round after round.
+        if (market_is_oracle_) [[likely]] {
+            // The venue marks to its own price, round after round (the step
+            // as it was before oracles: nothing more to do or remember).
             if (!finder_.quiet(x_exo + impact_, margin_.level())) [[unlikely]] {
                 run_rounds<true>(step, x_exo, 0.0, path, events);
             }
-            oracle_.set_published(x_exo + impact_);
         } else {
-            // One oracle value for the whole step: the rounds' impact moves
-            // the fills, not the trigger.
-            const double x_oracle =
-                rules_.oracle.live
-                    ? oracle_.published()
-                    : oracle_.update(step, rules_.oracle.reads_index ? x_exo : x_exo + impact_);
-            if (!finder_.quiet(x_oracle, margin_.level())) [[unlikely]] {
-                run_rounds<false>(step, x_exo, x_oracle, path, events);
-            }
+            oracle_step(step, x_exo, path, events);
         }
         const double x_market = x_exo + impact_;
         min_log_market_ = std::min(min_log_market_, x_market);
@@ -174,8 +167,11 @@ class CascadeEngine {
     double open_size() const { return open_size_; }  // long + short units still open
     double min_log_market() const { return min_log_market_; }
     double min_log_exogenous() const { return min_log_exogenous_; }
-    // Log of the oracle price over the initial price, as last published.
-    double oracle_log_price() const { return oracle_.published(); }
+    // Log of the oracle price over the initial price, as last published,
+    // given the market's (which it is for the instant market oracle).
+    double oracle_log_price(double x_market) const {
+        return market_is_oracle_ ? x_market : oracle_.published();
+    }
     // |oracle / market - 1| when liquidations were triggered, market price
     // taken before their orders: the largest, and the sum over liquidations.
     double oracle_gap_max() const { return oracle_gap_max_; }
@@ -189,6 +185,30 @@ class CascadeEngine {
             d *= rules_.drought_depth[step - 1];
         }
         return d;
+    }
+
+    // A step under an oracle of the venue's own, or with outages: out of line,
+    // so that the common step stays small enough to inline into the path loop.
+    [[gnu::noinline]] void oracle_step(std::uint32_t step, double x_exo, std::uint64_t path,
+                                       std::vector<LiquidationEvent>* events) {
+        if (rules_.oracle.live && !rules_.oracle.frozen_at(step)) {
+            // The instant market oracle between outages, which freeze the
+            // last market price.
+            if (!finder_.quiet(x_exo + impact_, margin_.level())) [[unlikely]] {
+                run_rounds<true>(step, x_exo, 0.0, path, events);
+            }
+            oracle_.set_published(x_exo + impact_);
+            return;
+        }
+        // One oracle value for the whole step: the rounds' impact moves the
+        // fills, not the trigger.
+        const double x_oracle =
+            rules_.oracle.live
+                ? oracle_.published()
+                : oracle_.update(step, rules_.oracle.reads_index ? x_exo : x_exo + impact_);
+        if (!finder_.quiet(x_oracle, margin_.level())) [[unlikely]] {
+            run_rounds<false>(step, x_exo, x_oracle, path, events);
+        }
     }
 
     // `Live`: the trigger is the market price of each round; otherwise it is
@@ -293,6 +313,7 @@ class CascadeEngine {
     DepthTracker depth_;
     ImpactConfig scaled_impact_;  // the impact at this step's depth, when not 1
     OracleTracker oracle_;
+    const bool market_is_oracle_;  // the instant market oracle, never frozen
     double oracle_gap_max_ = 0.0;
     double oracle_gap_sum_ = 0.0;
     double last_log_market_ = 0.0;  // for realised volatility (margin, depth)
