@@ -31,6 +31,29 @@ nlohmann::json base_scenario() {
     })");
 }
 
+nlohmann::json two_sided_crash_scenario() {
+    nlohmann::json doc = base_scenario();
+    doc["simulation"]["paths"] = 64;
+    doc["market"]["impact"] = {{"model", "linear"}, {"per_notional", 1e-6}};
+    doc["shocks"] = {{{"type", "crash"}, {"start", "2h"}, {"duration", "2h"}, {"drop", 0.3}}};
+    doc["venue"] = {{"initial_margin", 0.05},
+                    {"maintenance_margin", 0.02},
+                    {"liquidation_penalty", 0.01},
+                    {"insurance_fund", 1000.0}};
+    doc["population"]["cohorts"] = nlohmann::json::array(
+        {{{"name", "longs"},
+          {"side", "long"},
+          {"accounts", 300},
+          {"leverage", {{"distribution", "uniform"}, {"min", 2}, {"max", 19}}},
+          {"notional", 1e4}},
+         {{"name", "shorts"},
+          {"side", "short"},
+          {"accounts", 300},
+          {"leverage", {{"distribution", "uniform"}, {"min", 2}, {"max", 19}}},
+          {"notional", 1e4}}});
+    return doc;
+}
+
 Scenario scenario_from(const nlohmann::json& doc) {
     return parse_scenario(doc.dump(), "test.json");
 }

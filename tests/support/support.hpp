@@ -20,6 +20,11 @@ namespace cascade::test {
 // A minimal valid scenario (GBM, no shocks) to be modified by each test.
 nlohmann::json base_scenario();
 
+// base_scenario with a 30 % crash over hours 2-4, linear impact, a venue with
+// a flat 2 % maintenance margin, and 300 longs and 300 shorts at 2-19x: many
+// liquidations on every path, for comparing two ways of running it.
+nlohmann::json two_sided_crash_scenario();
+
 Scenario scenario_from(const nlohmann::json& doc);
 
 // A fresh directory removed when the object goes out of scope.

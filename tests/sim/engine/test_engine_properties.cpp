@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "sim/random/streams.hpp"
@@ -16,9 +17,29 @@ double between(Rng& rng, double lo, double hi) {
     return lo + (hi - lo) * uniform01(rng);
 }
 
+// A tiered maintenance table for initial margin `im`: four brackets with caps
+// around the cohorts' median notional (1e4), rates rising below im.
+nlohmann::json random_tiers(Rng& rng, double im) {
+    nlohmann::json tiers = nlohmann::json::array();
+    double cap = between(rng, 1e3, 5e3);
+    double rate = im * between(rng, 0.05, 0.2);
+    for (int b = 0; b < 4; ++b) {
+        nlohmann::json bracket = {{"rate", rate}};
+        if (b < 3) {
+            bracket["notional_cap"] = cap;
+        }
+        tiers.push_back(bracket);
+        cap *= between(rng, 2.0, 8.0);
+        rate = std::min(rate + im * between(rng, 0.0, 0.25), im * 0.95);
+    }
+    return tiers;
+}
+
 // A small random scenario with both sides, impact and shocks, where cascades,
-// shortfalls and bad debt all happen on some paths.
-nlohmann::json random_scenario(std::uint64_t seed) {
+// shortfalls and bad debt all happen on some paths. `tiered`: a tiered
+// maintenance margin instead of the flat one (drawn after everything else, so
+// the rest of the scenario is the same).
+nlohmann::json random_scenario(std::uint64_t seed, bool tiered = false) {
     Rng rng = make_stream(seed, 0, StreamPurpose::population);
     const double im = between(rng, 0.02, 0.1);
     nlohmann::json cohorts = nlohmann::json::array();
@@ -39,31 +60,37 @@ nlohmann::json random_scenario(std::uint64_t seed) {
     if (rng() % 2 == 0) {
         impact["half_life"] = fmt::format("{}min", 5 + rng() % 120);
     }
-    return {{"name", "random"},
-            {"simulation",
-             {{"paths", 40}, {"horizon", "1d"}, {"steps", 48}, {"seed", seed}, {"threads", 2}}},
-            {"market",
-             {{"initial_price", 100.0},
-              {"price_model",
-               {{"model", "merton"},
-                {"volatility", between(rng, 0.3, 2.0)},
-                {"jump_intensity", between(rng, 0.0, 200.0)},
-                {"jump_mean", -0.02},
-                {"jump_stdev", 0.05}}},
-              {"impact", impact}}},
-            {"shocks",
-             {{{"type", "crash"},
-               {"start", "6h"},
-               {"duration", fmt::format("{}min", 10 + rng() % 200)},
-               {"drop", between(rng, 0.05, 0.5)}},
-              {{"type", "jump"}, {"time", "20h"}, {"size", between(rng, -0.2, 0.4)}}}},
-            {"venue",
-             {{"initial_margin", im},
-              {"maintenance_margin", im * between(rng, 0.2, 0.8)},
-              {"liquidation_penalty", between(rng, 0.0, 0.02)},
-              {"insurance_fund", rng() % 3 == 0 ? 0.0 : between(rng, 0.0, 5e4)}}},
-            {"population", {{"cohorts", cohorts}, {"over_leverage", "clip"}}},
-            {"output", {{"sample_paths", 40}}}};
+    nlohmann::json doc = {
+        {"name", "random"},
+        {"simulation",
+         {{"paths", 40}, {"horizon", "1d"}, {"steps", 48}, {"seed", seed}, {"threads", 2}}},
+        {"market",
+         {{"initial_price", 100.0},
+          {"price_model",
+           {{"model", "merton"},
+            {"volatility", between(rng, 0.3, 2.0)},
+            {"jump_intensity", between(rng, 0.0, 200.0)},
+            {"jump_mean", -0.02},
+            {"jump_stdev", 0.05}}},
+          {"impact", impact}}},
+        {"shocks",
+         {{{"type", "crash"},
+           {"start", "6h"},
+           {"duration", fmt::format("{}min", 10 + rng() % 200)},
+           {"drop", between(rng, 0.05, 0.5)}},
+          {{"type", "jump"}, {"time", "20h"}, {"size", between(rng, -0.2, 0.4)}}}},
+        {"venue",
+         {{"initial_margin", im},
+          {"maintenance_margin", im * between(rng, 0.2, 0.8)},
+          {"liquidation_penalty", between(rng, 0.0, 0.02)},
+          {"insurance_fund", rng() % 3 == 0 ? 0.0 : between(rng, 0.0, 5e4)}}},
+        {"population", {{"cohorts", cohorts}, {"over_leverage", "clip"}}},
+        {"output", {{"sample_paths", 40}}}};
+    if (tiered) {
+        doc["venue"].erase("maintenance_margin");
+        doc["venue"]["maintenance_tiers"] = random_tiers(rng, im);
+    }
+    return doc;
 }
 
 using test::same_bits;
@@ -75,15 +102,19 @@ bool same_event(const LiquidationEvent& a, const LiquidationEvent& b) {
            same_bits(a.penalty, b.penalty) && same_bits(a.shortfall, b.shortfall);
 }
 
-}  // namespace
-
-TEST_CASE("the cursor engine equals the reference scan engine on random scenarios") {
+// What the differential tests over random scenarios found.
+struct Exercised {
     std::uint64_t liquidations = 0;
     std::uint64_t bad_debt_paths = 0;
     std::uint64_t multi_round_paths = 0;
+};
+
+// Runs both engines on 40 random scenarios and requires bit-identical results.
+Exercised compare_engines(bool tiered) {
+    Exercised seen;
     for (std::uint64_t seed = 1; seed <= 40; ++seed) {
         INFO("scenario seed " << seed);
-        const Scenario scenario = test::scenario_from(random_scenario(seed));
+        const Scenario scenario = test::scenario_from(random_scenario(seed, tiered));
         RunOptions reference;
         reference.engine = EngineKind::reference_scan;
         const Results fast = run_simulation(scenario);
@@ -103,22 +134,39 @@ TEST_CASE("the cursor engine equals the reference scan engine on random scenario
             CHECK(fast.series[s].quantiles.data == slow.series[s].quantiles.data);
             CHECK(fast.series[s].mean == slow.series[s].mean);
         }
-        liquidations += fast.events.size();
+        seen.liquidations += fast.events.size();
         for (std::size_t p = 0; p < 40; ++p) {
-            bad_debt_paths += fast.path_column("bad_debt").values[p] > 0 ? 1 : 0;
-            multi_round_paths += fast.path_column("max_cascade_rounds").values[p] > 1 ? 1 : 0;
+            seen.bad_debt_paths += fast.path_column("bad_debt").values[p] > 0 ? 1 : 0;
+            seen.multi_round_paths += fast.path_column("max_cascade_rounds").values[p] > 1 ? 1 : 0;
         }
     }
+    return seen;
+}
+
+}  // namespace
+
+TEST_CASE("the cursor engine equals the reference scan engine on random scenarios") {
+    const Exercised seen = compare_engines(false);
     // The scenarios exercise what they are meant to.
-    CHECK(liquidations > 5000);
-    CHECK(bad_debt_paths > 50);
-    CHECK(multi_round_paths > 100);
+    CHECK(seen.liquidations > 5000);
+    CHECK(seen.bad_debt_paths > 50);
+    CHECK(seen.multi_round_paths > 100);
+}
+
+TEST_CASE("the cursor engine equals the reference scan engine under tiered maintenance") {
+    // The reference looks up each account's bracket at its notional at the
+    // market price; the cursor uses the liquidation prices solved once at build.
+    const Exercised seen = compare_engines(true);
+    CHECK(seen.liquidations > 5000);
+    CHECK(seen.bad_debt_paths > 50);
+    CHECK(seen.multi_round_paths > 100);
 }
 
 TEST_CASE("value is conserved on every path, and the fund's own books add up") {
     for (std::uint64_t seed = 100; seed < 130; ++seed) {
         INFO("scenario seed " << seed);
-        const auto doc = random_scenario(seed);
+        // Every third scenario with a tiered maintenance margin.
+        const auto doc = random_scenario(seed, seed % 3 == 0);
         const Results r = run_simulation(test::scenario_from(doc));
         CHECK(r.run.max_ledger_imbalance < 1e-12);
         const double fund0 = doc["venue"]["insurance_fund"];

@@ -84,25 +84,7 @@ TEST_CASE("a volatility-scaled margin liquidates the step after a jump, at the m
 }
 
 TEST_CASE("a margin policy that cannot move reproduces the flat margin bit for bit") {
-    nlohmann::json doc = test::base_scenario();
-    doc["simulation"]["paths"] = 64;
-    doc["market"]["impact"] = {{"model", "linear"}, {"per_notional", 1e-6}};
-    doc["shocks"] = {{{"type", "crash"}, {"start", "2h"}, {"duration", "2h"}, {"drop", 0.3}}};
-    doc["venue"] = {{"initial_margin", 0.05},
-                    {"maintenance_margin", 0.02},
-                    {"liquidation_penalty", 0.01},
-                    {"insurance_fund", 1000.0}};
-    doc["population"]["cohorts"] = nlohmann::json::array(
-        {{{"name", "longs"},
-          {"side", "long"},
-          {"accounts", 300},
-          {"leverage", {{"distribution", "uniform"}, {"min", 2}, {"max", 19}}},
-          {"notional", 1e4}},
-         {{"name", "shorts"},
-          {"side", "short"},
-          {"accounts", 300},
-          {"leverage", {{"distribution", "uniform"}, {"min", 2}, {"max", 19}}},
-          {"notional", 1e4}}});
+    nlohmann::json doc = test::two_sided_crash_scenario();
     const Results flat = run_simulation(test::scenario_from(doc));
     doc["venue"]["margin_policy"] = scaled(0.02, 0.02);
     const Results pinned = run_simulation(test::scenario_from(doc));
