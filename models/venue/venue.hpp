@@ -103,16 +103,16 @@ inline double liquidation_price(Side side, double size, double entry, double col
 }
 
 // The same under a tiered table. Within bracket b equity = requirement is
-// linear in P, with root
-//   long:  (P_b - amount_b / q) / (1 - rate_b)
-//   short: (P_b + amount_b / q) / (1 + rate_b)
+// linear in P, with root (P_bank the bankruptcy price)
+//   long:  (P_bank - amount_b / q) / (1 - rate_b)
+//   short: (P_bank + amount_b / q) / (1 + rate_b)
 // The requirement is max_b (rate_b q P - amount_b) (convex: rates never fall),
 // so equity < requirement exactly when equity < rate_b q P - amount_b for some
 // b: for a long when P is below some bracket's root, i.e. below the largest
 // root; for a short when P is above the smallest. That extreme root is the one
 // of the bracket holding the notional at the liquidation price, found without
 // searching, and at a cap the two brackets' roots coincide. With one bracket
-// and amount 0 this is the flat formula, bit for bit (P_b - 0 = P_b).
+// and amount 0 this is the flat formula, bit for bit (P_bank - 0 = P_bank).
 inline double liquidation_price(Side side, double size, double entry, double collateral,
                                 std::span<const MaintenanceBracket> tiers) {
     const double bankrupt = bankruptcy_price(side, size, entry, collateral);
