@@ -364,6 +364,16 @@ def shock_windows(scenario):
     return out
 
 
+def describe_tiers(tiers):
+    """A tiered maintenance margin in one line: "tiered: 0.4 % up to 50,000; ...; 2.5 % above"."""
+    parts = []
+    for bracket in tiers:
+        rate = fmt_value(bracket.get("rate"), "fraction", None)
+        cap = bracket.get("notional_cap")
+        parts.append(f"{rate} up to {fmt_plain(cap)}" if cap is not None else f"{rate} above")
+    return "tiered by notional: " + "; ".join(parts)
+
+
 def describe_params(d, skip=("model", "type", "distribution")):
     """Compact "key value, key value" of a scenario object."""
     parts = []
@@ -685,11 +695,14 @@ def scenario_section(res, ctx):
     rules = [
         ("Initial margin", esc(f"{fmt_value(im, 'fraction', None)} (maximum leverage "
                                f"{fmt_plain(round(1 / im, 6))}×)" if finite(im) and im > 0 else fmt_plain(im))),
-        ("Maintenance margin", esc(fmt_value(venue.get("maintenance_margin"), "fraction", None))),
+        ("Maintenance margin", esc(describe_tiers(venue["maintenance_tiers"])
+                                   if "maintenance_tiers" in venue else
+                                   fmt_value(venue.get("maintenance_margin"), "fraction", None))),
         ("Liquidation penalty", esc(fmt_value(venue.get("liquidation_penalty"), "fraction", None))),
         ("Insurance fund at start", esc(f"{fmt_plain(venue.get('insurance_fund'))} quote currency")),
     ]
-    known = {"initial_margin", "maintenance_margin", "liquidation_penalty", "insurance_fund"}
+    known = {"initial_margin", "maintenance_margin", "maintenance_tiers", "liquidation_penalty",
+             "insurance_fund"}
     for key, value in venue.items():
         if key not in known:
             rules.append((key.replace("_", " ").capitalize(),

@@ -84,9 +84,10 @@ void PathKernel::simulate(std::uint64_t path, const PathTrace& trace, PathOutcom
                                            cohort_liquidations);
         run(path, trace, outcome, engine, events);
     } else {
-        CascadeEngine<ScanFinder> engine(population_, rules_,
-                                         ScanFinder(population_, rules_.initial_price),
-                                         cohort_liquidations);
+        CascadeEngine<ScanFinder> engine(
+            population_, rules_,
+            ScanFinder(population_, rules_.initial_price, rules_.venue.maintenance_tiers),
+            cohort_liquidations);
         run(path, trace, outcome, engine, events);
     }
 }

@@ -78,8 +78,7 @@ struct Builder {
             collateral = notional / venue.max_leverage();
             clipped = true;
         }
-        if (below_maintenance(side, size, entry, collateral, venue.maintenance_margin,
-                              initial_price)) {
+        if (below_maintenance(side, size, entry, collateral, venue, initial_price)) {
             ++summary.excluded;
             return;
         }
@@ -100,8 +99,7 @@ SideBook make_book(Side side, std::vector<Account> accounts, const VenueConfig& 
     std::vector<Keyed> keyed;
     keyed.reserve(accounts.size());
     for (const Account& a : accounts) {
-        const double trigger =
-            liquidation_price(side, a.size, a.entry, a.collateral, venue.maintenance_margin);
+        const double trigger = liquidation_price(side, a.size, a.entry, a.collateral, venue);
         const double log_trigger = trigger > 0.0 ? std::log(trigger / initial_price)
                                                  : -std::numeric_limits<double>::infinity();
         keyed.push_back({log_trigger, a});

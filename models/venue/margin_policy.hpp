@@ -12,7 +12,9 @@
 //
 // Every account's liquidation price moves by the same factor when the margin
 // moves ((1 - m0) / (1 - m_k) for longs, (1 + m0) / (1 + m_k) for shorts), so
-// the books stay sorted and the cursor engine stays O(1) per step.
+// the books stay sorted and the cursor engine stays O(1) per step. A tiered
+// maintenance margin has no such factor (its amounts shift each account by its
+// own amount / size), so it is allowed only with the flat policy.
 
 #include <cstdint>
 #include <string>

@@ -4,11 +4,16 @@
 //
 // A position of `size` units opened at `entry` with `collateral` posted has,
 // at price P, equity  collateral + s size (P - entry)  (s = +1 long, -1 short)
-// and maintenance requirement  maintenance_margin x size x P. It is liquidated
-// when equity < requirement, i.e. when P crosses its liquidation price.
+// and maintenance requirement  maintenance_margin x size x P, or with a tiered
+// table  rate_b x size x P - amount_b  for the bracket b holding the notional
+// size x P. It is liquidated when equity < requirement, i.e. when P crosses its
+// liquidation price.
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
+#include <vector>
 
 #include "models/population/positions_csv.hpp"
 #include "models/venue/margin_policy.hpp"
@@ -16,16 +21,65 @@
 
 namespace cascade {
 
+// One bracket of a tiered maintenance margin, as the big centralised venues
+// publish them (Binance USD-M "Leverage and Margin"): notionals above the
+// previous bracket's cap and up to `notional_cap` need `rate` x notional -
+// `amount`. The amount is cascade's to compute (next_maintenance_amount below), so
+// that the requirement is continuous at every cap.
+struct MaintenanceBracket {
+    double notional_cap = std::numeric_limits<double>::infinity();  // the last: infinite
+    double rate = 0.0;
+    double amount = 0.0;  // the "maintenance amount", cumulative over the brackets below
+};
+
 struct VenueConfig {
     double initial_margin = 0.0;       // fraction of notional at entry; max leverage 1 / this
-    double maintenance_margin = 0.0;   // fraction of notional at the current price
+    double maintenance_margin = 0.0;   // fraction of notional at the current price; NaN when tiered
     double liquidation_penalty = 0.0;  // fraction of the notional at the fill, to the fund
     double insurance_fund = 0.0;       // starting balance, quote currency
     MarginPolicy margin_policy;        // flat: maintenance_margin throughout
     OracleConfig oracle;               // the price liquidations trigger on
+    // Empty: the flat maintenance_margin. Otherwise it replaces it (the scenario
+    // gives one or the other), under the flat margin policy.
+    std::vector<MaintenanceBracket> maintenance_tiers;
 
     double max_leverage() const { return 1.0 / initial_margin; }
 };
+
+// The amount of the bracket after `previous`, at rate `rate`, that makes
+// rate_b N - amount_b continuous at previous.notional_cap (Binance's
+// "maintenance amount" formula):
+//   amount_b = amount_{b-1} + (rate_b - rate_{b-1}) x cap_{b-1},  amount_0 = 0.
+// With rates non-decreasing the requirement is then the convex function
+// max_b (rate_b N - amount_b), which liquidation_price relies on.
+inline double next_maintenance_amount(const MaintenanceBracket& previous, double rate) {
+    return previous.amount + (rate - previous.rate) * previous.notional_cap;
+}
+
+// Fills in every bracket's amount from the caps and rates.
+inline void set_maintenance_amounts(std::span<MaintenanceBracket> tiers) {
+    for (std::size_t b = 0; b < tiers.size(); ++b) {
+        tiers[b].amount = b == 0 ? 0.0 : next_maintenance_amount(tiers[b - 1], tiers[b].rate);
+    }
+}
+
+// The bracket that holds notional N: the first whose cap is at least N.
+inline const MaintenanceBracket& maintenance_bracket(std::span<const MaintenanceBracket> tiers,
+                                                     double notional) {
+    const auto it =
+        std::lower_bound(tiers.begin(), tiers.end(), notional,
+                         [](const MaintenanceBracket& b, double n) { return b.notional_cap < n; });
+    return it == tiers.end() ? tiers.back() : *it;
+}
+
+// The tiered requirement at price P, straight from the table: rate x q x P -
+// amount of the bracket holding q x P (multiplied in the flat form's order, so
+// one bracket with amount 0 gives the flat requirement's bits).
+inline double maintenance_requirement(std::span<const MaintenanceBracket> tiers, double size,
+                                      double price) {
+    const MaintenanceBracket& b = maintenance_bracket(tiers, size * price);
+    return b.rate * size * price - b.amount;
+}
 
 inline double sign(Side side) {
     return side == Side::long_side ? 1.0 : -1.0;
@@ -50,12 +104,65 @@ inline double liquidation_price(Side side, double size, double entry, double col
     return bankrupt / (1.0 + maintenance_margin);
 }
 
+// The same under a tiered table. Within bracket b equity = requirement is
+// linear in P, with root (P_bank the bankruptcy price)
+//   long:  (P_bank - amount_b / q) / (1 - rate_b)
+//   short: (P_bank + amount_b / q) / (1 + rate_b)
+// The requirement is max_b (rate_b q P - amount_b) (convex: rates never fall),
+// so equity < requirement exactly when equity < rate_b q P - amount_b for some
+// b: for a long when P is below some bracket's root, i.e. below the largest
+// root; for a short when P is above the smallest. That extreme root is the one
+// of the bracket holding the notional at the liquidation price, found without
+// searching, and at a cap the two brackets' roots coincide. With one bracket
+// and amount 0 this is the flat formula, bit for bit (P_bank - 0 = P_bank).
+inline double liquidation_price(Side side, double size, double entry, double collateral,
+                                std::span<const MaintenanceBracket> tiers) {
+    const double bankrupt = bankruptcy_price(side, size, entry, collateral);
+    if (side == Side::long_side) {
+        if (!(bankrupt > 0.0)) {
+            return 0.0;  // equity - requirement rises with P and is >= 0 at P = 0
+        }
+        double highest = 0.0;
+        for (const MaintenanceBracket& b : tiers) {
+            highest = std::max(highest, (bankrupt - b.amount / size) / (1.0 - b.rate));
+        }
+        return highest;
+    }
+    double lowest = std::numeric_limits<double>::infinity();
+    for (const MaintenanceBracket& b : tiers) {
+        lowest = std::min(lowest, (bankrupt + b.amount / size) / (1.0 + b.rate));
+    }
+    return lowest;
+}
+
 // Equity below the maintenance requirement at `price`: the direct test, used
 // by the reference engine to check the liquidation prices above.
 inline bool below_maintenance(Side side, double size, double entry, double collateral,
                               double maintenance_margin, double price) {
     const double equity = collateral + sign(side) * size * (price - entry);
     return equity < maintenance_margin * size * price;
+}
+
+// The same against a tiered table: the bracket is looked up at the notional at
+// `price`, independently of how liquidation_price finds its root.
+inline bool below_maintenance(Side side, double size, double entry, double collateral,
+                              std::span<const MaintenanceBracket> tiers, double price) {
+    const double equity = collateral + sign(side) * size * (price - entry);
+    return equity < maintenance_requirement(tiers, size, price);
+}
+
+// The venue's own rule, flat or tiered: what the population build uses.
+inline double liquidation_price(Side side, double size, double entry, double collateral,
+                                const VenueConfig& venue) {
+    return venue.maintenance_tiers.empty()
+               ? liquidation_price(side, size, entry, collateral, venue.maintenance_margin)
+               : liquidation_price(side, size, entry, collateral, venue.maintenance_tiers);
+}
+inline bool below_maintenance(Side side, double size, double entry, double collateral,
+                              const VenueConfig& venue, double price) {
+    return venue.maintenance_tiers.empty()
+               ? below_maintenance(side, size, entry, collateral, venue.maintenance_margin, price)
+               : below_maintenance(side, size, entry, collateral, venue.maintenance_tiers, price);
 }
 
 }  // namespace cascade

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -116,12 +118,101 @@ void check_oracle_steps(ObjectReader& r, const OracleConfig& oracle, const TimeG
     }
 }
 
+// /venue/maintenance_tiers: brackets by notional, each but the last with a
+// cap (strictly increasing), rates in (0, 1), non-decreasing and below
+// initial_margin. The maintenance amounts are computed here, in order (each
+// needs only the bracket below), written into the resolved scenario, and a
+// given amount must match the computed one.
+std::vector<MaintenanceBracket> read_maintenance_tiers(ObjectReader& r, double initial_margin) {
+    std::vector<MaintenanceBracket> tiers;
+    const nlohmann::json* list = r.peek("maintenance_tiers");
+    const std::size_t count = list != nullptr && list->is_array() ? list->size() : 0;
+    if (list != nullptr && list->is_array() && count == 0) {
+        r.diagnostics().error(r.pointer_to("maintenance_tiers"),
+                              "needs at least one bracket; for one rate at every notional give "
+                              "maintenance_margin instead");
+    }
+    r.object_list("maintenance_tiers", [&](ObjectReader& item, std::size_t i) {
+        MaintenanceBracket b;
+        if (i + 1 == count) {
+            if (item.has("notional_cap")) {
+                item.diagnostics().error(item.pointer_to("notional_cap"),
+                                         "the last bracket has no cap: it holds every notional "
+                                         "above the previous cap; leave the key out");
+            }
+            item.optional_number("notional_cap", Range::any());  // marks the key known
+        } else if (!item.has("notional_cap")) {
+            item.diagnostics().error(item.pointer_to("notional_cap"),
+                                     "required field is missing: every bracket but the last "
+                                     "has a cap");
+            item.optional_number("notional_cap", Range::any());
+            b.notional_cap = std::numeric_limits<double>::quiet_NaN();
+        } else {
+            b.notional_cap = item.number("notional_cap", Range::positive());
+        }
+        b.rate = item.number("rate", Range::open(0.0, 1.0));
+        const std::optional<double> given =
+            item.optional_number("maintenance_amount", Range::non_negative());
+        if (!tiers.empty()) {
+            const MaintenanceBracket& below = tiers.back();
+            if (b.notional_cap <= below.notional_cap) {
+                item.diagnostics().error(
+                    item.pointer_to("notional_cap"),
+                    fmt::format("caps must be strictly increasing: {:g} follows {:g}",
+                                b.notional_cap, below.notional_cap));
+            }
+            if (b.rate < below.rate) {
+                item.diagnostics().error(
+                    item.pointer_to("rate"),
+                    fmt::format("must be at least the previous bracket's rate ({:g}), got {:g}: "
+                                "a larger position never needs a smaller share of its notional",
+                                below.rate, b.rate));
+            }
+            b.amount = next_maintenance_amount(below, b.rate);
+        }
+        if (b.rate >= initial_margin) {
+            item.diagnostics().error(
+                item.pointer_to("rate"),
+                fmt::format("must be below initial_margin ({:g}), got {:g}: a position of this "
+                            "bracket opened at the maximum leverage would be liquidatable the "
+                            "moment it opens",
+                            initial_margin, b.rate));
+        }
+        // A published table rounds its amounts; anything further off is a
+        // different table.
+        if (given && std::abs(*given - b.amount) > 1e-9 * std::max(1.0, b.amount)) {
+            item.diagnostics().error(
+                item.pointer_to("maintenance_amount"),
+                fmt::format("must be {:.12g}, got {:g}: the previous bracket's amount plus "
+                            "(rate - previous rate) x previous cap, which makes the requirement "
+                            "continuous at the cap; leave it out and cascade computes it",
+                            b.amount, *given));
+        }
+        if (std::isfinite(b.amount)) {
+            item.resolve("maintenance_amount", b.amount);
+        }
+        tiers.push_back(b);
+    });
+    return tiers;
+}
+
 }  // namespace
 
 VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid) {
     VenueConfig v;
     v.initial_margin = r.number("initial_margin", Range::left_open(0.0, 1.0));
-    v.maintenance_margin = r.number("maintenance_margin", Range::open(0.0, 1.0));
+    if (r.has("maintenance_tiers")) {
+        if (r.has("maintenance_margin")) {
+            r.diagnostics().error(r.pointer_to("maintenance_margin"),
+                                  "give either maintenance_margin (one rate at every notional) or "
+                                  "maintenance_tiers, not both");
+        }
+        r.optional_number("maintenance_margin", Range::any());  // marks the key known
+        v.maintenance_margin = std::numeric_limits<double>::quiet_NaN();
+        v.maintenance_tiers = read_maintenance_tiers(r, v.initial_margin);
+    } else {
+        v.maintenance_margin = r.number("maintenance_margin", Range::open(0.0, 1.0));
+    }
     if (v.maintenance_margin >= v.initial_margin && v.initial_margin > 0.0) {
         r.diagnostics().error(
             r.pointer_to("maintenance_margin"),
@@ -134,8 +225,19 @@ VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid) {
     if (!r.optional_object("margin_policy", [&](ObjectReader& policy) {
             if (auto parsed = margin_policy_registry().read(policy)) {
                 v.margin_policy = *parsed;
-                if (v.margin_policy.dynamic() && !(v.margin_policy.floor <= v.maintenance_margin &&
-                                                   v.maintenance_margin <= v.margin_policy.cap)) {
+                if (v.margin_policy.dynamic() && r.has("maintenance_tiers")) {
+                    // P_liq(k) = (P_b - k amount_b / q) / (1 - k rate_b) moves by a
+                    // factor that depends on amount_b / q, i.e. on the account.
+                    policy.diagnostics().error(
+                        policy.pointer_to("model"),
+                        "a dynamic margin policy scales one maintenance_margin; under "
+                        "maintenance_tiers the liquidation prices would not move by a common "
+                        "factor (each account's maintenance amount over its size shifts its "
+                        "own), so the sorted books would not stay sorted: use "
+                        "maintenance_margin with this policy, or \"flat\" with the tiers");
+                } else if (v.margin_policy.dynamic() &&
+                           !(v.margin_policy.floor <= v.maintenance_margin &&
+                             v.maintenance_margin <= v.margin_policy.cap)) {
                     policy.diagnostics().error(
                         policy.pointer(),
                         fmt::format("floor ({:g}) and cap ({:g}) must bracket the "

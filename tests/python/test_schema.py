@@ -259,6 +259,11 @@ def add_shock(shock):
 
 
 VENUE = {"initial_margin": 0.1, "maintenance_margin": 0.05}
+# A tiered maintenance margin for BASE's venue (initial margin 0.05): amounts 0, 100, 1,100.
+TIERS = [{"notional_cap": 1e4, "rate": 0.01}, {"notional_cap": 1e5, "rate": 0.02},
+         {"rate": 0.03}]
+TIERED = [("/venue/maintenance_margin", DELETE), ("/venue/maintenance_tiers", TIERS)]
+MT = "/venue/maintenance_tiers"
 COHORT = {"name": "c", "side": "long", "accounts": 10, "leverage": 2, "notional": 100}
 
 # Valid scenarios with everything optional left out, one per model and shock kind.
@@ -602,6 +607,24 @@ CASES = [
                                                        "start": "3h"})], False),
     ("oracle outage with a drop", [("/shocks/2", {"type": "oracle_outage", "start": "3h",
                                                   "duration": "2h", "drop": 0.1})], False),
+    ("maintenance_tiers instead of maintenance_margin", TIERED, True),
+    ("maintenance_tiers and maintenance_margin", [(MT, TIERS)], False),
+    ("maintenance_tiers empty", TIERED + [(MT, [])], False),
+    ("maintenance_tiers not an array", TIERED + [(MT, {"rate": 0.01})], False),
+    ("maintenance_tiers one bracket", TIERED + [(MT, [{"rate": 0.01}])], True),
+    ("tier rate 0", TIERED + [(MT + "/0/rate", 0)], False),
+    ("tier rate 1", TIERED + [(MT + "/2/rate", 1)], False),
+    ("tier rate missing", TIERED + [(MT + "/2/rate", DELETE)], False),
+    ("tier notional_cap 0", TIERED + [(MT + "/0/notional_cap", 0)], False),
+    ("tier maintenance_amount given", TIERED + [(MT + "/1/maintenance_amount", 100)], True),
+    ("tier maintenance_amount negative", TIERED + [(MT + "/0/maintenance_amount", -1)], False),
+    ("tier unknown key", TIERED + [(MT + "/0/cap", 1e4)], False),
+    ("maintenance_tiers with a flat policy", TIERED + [("/venue/margin_policy",
+                                                       {"model": "flat"})], True),
+    ("maintenance_tiers with volatility_scaled",
+     TIERED + [("/venue/margin_policy", {"model": "volatility_scaled", "window": "1h",
+                                         "reference_volatility": 0.5, "floor": 0.001,
+                                         "cap": 0.04})], False),
     # population
     ("population empty", [("/population", {})], True),
     ("population not an object", [("/population", [])], False),
@@ -767,6 +790,15 @@ PARSER_ONLY = [
     ("quantiles not increasing", [("/output/quantiles", [0.5, 0.4])], "/output/quantiles/1"),
     ("maintenance_margin equal to initial_margin", [("/venue/maintenance_margin", 0.05)],
      "/venue/maintenance_margin"),
+    ("tier caps not increasing", TIERED + [(MT + "/1/notional_cap", 1e4)],
+     MT + "/1/notional_cap"),
+    ("tier rates decreasing", TIERED + [(MT + "/1/rate", 0.005)], MT + "/1/rate"),
+    ("tier rate at initial_margin", TIERED + [(MT + "/2/rate", 0.05)], MT + "/2/rate"),
+    ("last tier with a cap", TIERED + [(MT + "/2/notional_cap", 1e6)], MT + "/2/notional_cap"),
+    ("tier without a cap before the last", TIERED + [(MT + "/0/notional_cap", DELETE)],
+     MT + "/0/notional_cap"),
+    ("tier maintenance_amount not the computed one",
+     TIERED + [(MT + "/1/maintenance_amount", 90)], MT + "/1/maintenance_amount"),
     ("cohort names repeated", [(C1 + "/name", "longs")], C1 + "/name"),
     ("leverage above 1 / initial_margin", [(LEV, 25)], LEV),
     ("leverage distribution above 1 / initial_margin", [(LEV + "/max", 25)], LEV),

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <string>
 
 #include "sim/errors.hpp"
@@ -332,6 +333,81 @@ TEST_CASE("venue and population: required together, margins ordered, leverage wi
     CHECK(
         problems(doc).find("/population/cohorts/0/side: expected one of \"long\" or \"short\", got "
                            "\"lnog\" (did you mean \"long\"?)") != std::string::npos);
+}
+
+TEST_CASE("maintenance tiers: amounts computed, the table checked, one margin rule at a time") {
+    auto doc = with_population();
+    doc["venue"] = {{"initial_margin", 0.05},
+                    {"maintenance_tiers",
+                     {{{"notional_cap", 50'000}, {"rate", 0.004}},
+                      {{"notional_cap", 250'000}, {"rate", 0.005}},
+                      {{"notional_cap", 1e6}, {"rate", 0.01}, {"maintenance_amount", 1300}},
+                      {{"rate", 0.025}}}}};
+    REQUIRE(problems(doc).empty());
+    const Scenario s = test::scenario_from(doc);
+    REQUIRE(s.venue.maintenance_tiers.size() == 4);
+    CHECK(std::isnan(s.venue.maintenance_margin));
+    CHECK(std::isinf(s.venue.maintenance_tiers[3].notional_cap));
+    // The resolved scenario carries the computed amounts (Binance's 0, 50, 1,300, 16,300).
+    const auto resolved = nlohmann::json::parse(s.resolved_json)["venue"];
+    CHECK(!resolved.contains("maintenance_margin"));
+    const double amounts[] = {0.0, 50.0, 1300.0, 16300.0};
+    for (std::size_t b = 0; b < 4; ++b) {
+        CHECK(resolved["maintenance_tiers"][b]["maintenance_amount"].get<double>() ==
+              doctest::Approx(amounts[b]).epsilon(1e-12));
+    }
+    CHECK(!resolved["maintenance_tiers"][3].contains("notional_cap"));
+    // The resolved venue, amounts included, is itself valid.
+    auto again = doc;
+    again["venue"] = resolved;
+    CHECK(problems(again).empty());
+
+    const auto with = [&](const char* pointer, nlohmann::json value) {
+        auto changed = doc;
+        changed[nlohmann::json::json_pointer(pointer)] = std::move(value);
+        return problems(changed);
+    };
+    const auto has = [](const std::string& text, const std::string& part) {
+        INFO(text);
+        CHECK(text.find(part) != std::string::npos);
+    };
+    has(with("/venue/maintenance_tiers/1/maintenance_amount", 60),
+        "/venue/maintenance_tiers/1/maintenance_amount: must be 50, got 60: the previous "
+        "bracket's amount plus (rate - previous rate) x previous cap");
+    has(with("/venue/maintenance_tiers/0/maintenance_amount", 1),
+        "/venue/maintenance_tiers/0/maintenance_amount: must be 0, got 1");
+    has(with("/venue/maintenance_tiers/2/notional_cap", 250'000),
+        "/venue/maintenance_tiers/2/notional_cap: caps must be strictly increasing: 250000 "
+        "follows 250000");
+    has(with("/venue/maintenance_tiers/2/rate", 0.0045),
+        "/venue/maintenance_tiers/2/rate: must be at least the previous bracket's rate (0.005), "
+        "got 0.0045");
+    has(with("/venue/maintenance_tiers/3/rate", 0.05),
+        "/venue/maintenance_tiers/3/rate: must be below initial_margin (0.05), got 0.05");
+    has(with("/venue/maintenance_tiers/0/rate", 0),
+        "/venue/maintenance_tiers/0/rate: must be in (0, 1)");
+    has(with("/venue/maintenance_tiers/3/notional_cap", 2e6),
+        "/venue/maintenance_tiers/3/notional_cap: the last bracket has no cap");
+    has(with("/venue/maintenance_tiers/1", {{"rate", 0.005}}),
+        "/venue/maintenance_tiers/1/notional_cap: required field is missing: every bracket but "
+        "the last has a cap");
+    has(with("/venue/maintenance_tiers", nlohmann::json::array()),
+        "/venue/maintenance_tiers: needs at least one bracket");
+    has(with("/venue/maintenance_tiers/0/cap", 1), "/venue/maintenance_tiers/0/cap: unknown key");
+    has(with("/venue/maintenance_margin", 0.01),
+        "/venue/maintenance_margin: give either maintenance_margin (one rate at every notional) "
+        "or maintenance_tiers, not both");
+    has(with("/venue/margin_policy", {{"model", "volatility_scaled"},
+                                      {"window", "1h"},
+                                      {"reference_volatility", 0.5},
+                                      {"floor", 0.001},
+                                      {"cap", 0.04}}),
+        "/venue/margin_policy/model: a dynamic margin policy scales one maintenance_margin; "
+        "under maintenance_tiers the liquidation prices would not move by a common factor");
+    CHECK(with("/venue/margin_policy", {{"model", "flat"}}).empty());
+    // Neither rule: the flat one is asked for, as before tiers existed.
+    doc["venue"].erase("maintenance_tiers");
+    has(problems(doc), "/venue/maintenance_margin: required field is missing");
 }
 
 TEST_CASE("impact: exactly one way to state its size; depth converts to log impact per notional") {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "models/population/population.hpp"
 #include "sim/errors.hpp"
@@ -22,6 +23,19 @@ VenueConfig test_venue() {
     return venue;
 }
 const VenueConfig kVenue = test_venue();
+
+// The same venue with a tiered maintenance margin whose brackets the cohorts'
+// notionals (100 to a million) span.
+VenueConfig tiered_venue() {
+    VenueConfig v = test_venue();
+    v.maintenance_margin = std::numeric_limits<double>::quiet_NaN();
+    v.maintenance_tiers = {{1e3, 0.004, 0.0},
+                           {1e4, 0.006, 0.0},
+                           {1e5, 0.01, 0.0},
+                           {std::numeric_limits<double>::infinity(), 0.015, 0.0}};
+    set_maintenance_amounts(v.maintenance_tiers);
+    return v;
+}
 
 CohortConfig cohort(const std::string& name, Side side, std::uint64_t accounts) {
     return {name,
@@ -53,21 +67,25 @@ TEST_CASE("books are sorted in the order a moving price reaches them, ties by ac
     }
 }
 
-TEST_CASE("a liquidation price is where equity meets maintenance") {
-    const Population p = build_population(two_sided(), kVenue, 2000.0, 2);
-    for (const SideBook* book : {&p.longs, &p.shorts}) {
-        for (std::size_t i = 0; i < book->count(); i += 7) {
-            const double trigger = 2000.0 * std::exp(book->log_trigger[i]);
-            const double outward = book->side == Side::long_side ? 1.0 - 1e-9 : 1.0 + 1e-9;
-            const double inward = book->side == Side::long_side ? 1.0 + 1e-9 : 1.0 - 1e-9;
-            const auto below = [&](double price) {
-                return below_maintenance(book->side, book->size[i], book->entry[i],
-                                         book->collateral[i], kVenue.maintenance_margin, price);
-            };
-            CHECK(below(trigger * outward));
-            CHECK(!below(trigger * inward));
-            // And nobody starts below maintenance.
-            CHECK(!below(2000.0));
+TEST_CASE("a liquidation price is where equity meets maintenance, flat or tiered") {
+    for (const bool tiered : {false, true}) {
+        INFO("tiered " << tiered);
+        const VenueConfig venue = tiered ? tiered_venue() : kVenue;
+        const Population p = build_population(two_sided(), venue, 2000.0, 2);
+        for (const SideBook* book : {&p.longs, &p.shorts}) {
+            for (std::size_t i = 0; i < book->count(); i += 7) {
+                const double trigger = 2000.0 * std::exp(book->log_trigger[i]);
+                const double outward = book->side == Side::long_side ? 1.0 - 1e-9 : 1.0 + 1e-9;
+                const double inward = book->side == Side::long_side ? 1.0 + 1e-9 : 1.0 - 1e-9;
+                const auto below = [&](double price) {
+                    return below_maintenance(book->side, book->size[i], book->entry[i],
+                                             book->collateral[i], venue, price);
+                };
+                CHECK(below(trigger * outward));
+                CHECK(!below(trigger * inward));
+                // And nobody starts below maintenance.
+                CHECK(!below(2000.0));
+            }
         }
     }
 }
@@ -106,6 +124,36 @@ TEST_CASE("accounts already below maintenance at the initial price are excluded 
     CHECK(p.cohorts[0].excluded > 600);
     CHECK(p.cohorts[0].excluded + p.longs.count() == 1000);
     CHECK(p.cohorts[0].accounts == p.longs.count());
+}
+
+TEST_CASE("exclusion at the start tests the tiered requirement at the account's notional") {
+    test::TempDir dir;
+    // Amounts 0, 2, 42, 542. At 100, "big" (34x) has equity 3,000 - 2,000 =
+    // 1,000 on a notional of 100,000, which needs 0.01 x 1e5 - 42 = 958: kept.
+    // "bigger" (34x) has 30,000 - 20,000 = 10,000 on a million, which needs
+    // 0.015 x 1e6 - 542 = 14,458: excluded, though a flat 0.4 % (4,000) would
+    // keep it.
+    const auto csv = dir.write("book.csv",
+                               "account,side,size,entry_price,collateral,cohort\n"
+                               "big,long,1000,102,3000,desk\n"
+                               "bigger,long,10000,102,30000,desk\n"
+                               "small,short,1,98,10,desk\n");
+    PopulationConfig c;
+    c.positions_csv = csv;
+    const VenueConfig venue = tiered_venue();
+    const Population p = build_population(c, venue, 100.0, 1);
+    REQUIRE(p.cohorts.size() == 2);
+    CHECK(p.cohorts[0].excluded == 1);
+    CHECK(p.longs.count() == 1);
+    CHECK(p.shorts.count() == 1);
+    // The flat first-bracket rate alone would keep both longs.
+    VenueConfig flat = kVenue;
+    flat.maintenance_margin = 0.004;
+    CHECK(build_population(c, flat, 100.0, 1).longs.count() == 2);
+    // The books hold the tiered liquidation prices.
+    CHECK(100.0 * std::exp(p.longs.log_trigger[0]) ==
+          doctest::Approx(liquidation_price(Side::long_side, 1000.0, 102.0, 3000.0, venue))
+              .epsilon(1e-14));
 }
 
 TEST_CASE("a positions CSV mixes with synthetic cohorts; over-leverage is an error or clipped") {

@@ -1,10 +1,12 @@
 // Properties of the engine on many random scenarios: the cursor engine equals
 // the reference scan engine, and value is conserved on every path, also with
 // the liquidity mechanisms on (square-root impact, elastic depth, droughts)
-// and with every venue mechanism on (those, and the oracle with its outages).
+// with a tiered maintenance margin, and with every venue mechanism on (those,
+// and the oracle with its outages).
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "sim/random/streams.hpp"
@@ -22,11 +24,31 @@ double between(Rng& rng, double lo, double hi) {
 // shortfalls and bad debt all happen on some paths. With `liquidity`, the
 // same scenario (its draws come first) then gets a random square-root or
 // linear impact with elastic depth, and a liquidity drought; with `oracle`,
-// after those, a random oracle (any model, either source) and an outage.
+// after those, a random oracle (any model, either source) and an outage; with
+// `tiered`, last, a tiered maintenance margin instead of the flat one.
 struct Mechanisms {
     bool liquidity = false;
     bool oracle = false;
+    bool tiered = false;
 };
+
+// Four brackets whose caps the cohorts' notionals (lognormal around 1e4) span,
+// rates rising from 5-20 % of the initial margin to at most 95 % of it.
+nlohmann::json random_tiers(Rng& rng, double im) {
+    nlohmann::json tiers = nlohmann::json::array();
+    double cap = between(rng, 1e3, 5e3);
+    double rate = im * between(rng, 0.05, 0.2);
+    for (int b = 0; b < 4; ++b) {
+        nlohmann::json bracket = {{"rate", rate}};
+        if (b < 3) {
+            bracket["notional_cap"] = cap;
+        }
+        tiers.push_back(bracket);
+        cap *= between(rng, 2.0, 8.0);
+        rate = std::min(rate + im * between(rng, 0.0, 0.25), im * 0.95);
+    }
+    return tiers;
+}
 
 nlohmann::json random_oracle(Rng& rng) {
     const char* source = rng() % 2 == 0 ? "market" : "index";
@@ -127,6 +149,10 @@ nlohmann::json random_scenario(std::uint64_t seed, Mechanisms mechanisms = {}) {
                                  {"start", fmt::format("{}min", 330 + rng() % 60)},
                                  {"duration", fmt::format("{}min", 30 + rng() % 180)}});
     }
+    if (mechanisms.tiered) {
+        doc["venue"].erase("maintenance_margin");
+        doc["venue"]["maintenance_tiers"] = random_tiers(rng, im);
+    }
     return doc;
 }
 
@@ -219,8 +245,14 @@ TEST_CASE("the engines agree with square-root impact, elastic depth and droughts
     check_engines_agree({.liquidity = true});
 }
 
-TEST_CASE("the engines agree with every venue mechanism on: liquidity and the oracle") {
-    check_engines_agree({.liquidity = true, .oracle = true});
+TEST_CASE("the engines agree under tiered maintenance") {
+    // The reference looks up each account's bracket at its notional at the
+    // trigger price; the cursor uses the liquidation prices solved at build.
+    check_engines_agree({.tiered = true});
+}
+
+TEST_CASE("the engines agree with every venue mechanism on: liquidity, oracle, tiers") {
+    check_engines_agree({.liquidity = true, .oracle = true, .tiered = true});
 }
 
 TEST_CASE("value is conserved on every path, and the fund's own books add up") {
@@ -231,8 +263,8 @@ TEST_CASE("value is conserved with square-root impact, elastic depth and drought
     check_conservation({.liquidity = true});
 }
 
-TEST_CASE("value is conserved with every venue mechanism on: liquidity and the oracle") {
-    check_conservation({.liquidity = true, .oracle = true});
+TEST_CASE("value is conserved with every venue mechanism on: liquidity, oracle, tiers") {
+    check_conservation({.liquidity = true, .oracle = true, .tiered = true});
 }
 
 }  // namespace cascade
