@@ -374,6 +374,22 @@ def describe_tiers(tiers):
     return "tiered by notional: " + "; ".join(parts)
 
 
+def describe_oracle(oracle):
+    """What liquidations trigger on, in words: "the price 30s ago, read from the index"."""
+    model = oracle.get("model", "instant")
+    what = {
+        "instant": "the price itself",
+        "latency": f"the price {oracle.get('delay')} ago",
+        "ema": f"an EMA of the price, half-life {oracle.get('half_life')}",
+        "twap": f"a TWAP of the price over {oracle.get('window')}",
+        "push": (f"the price pushed on a {fmt_value(oracle.get('deviation'), 'fraction', None)} "
+                 f"move or every {oracle.get('heartbeat')}"),
+    }.get(model, f"{model}: {describe_params(oracle)}")
+    source = ("the venue's own market price" if oracle.get("source", "market") == "market"
+              else "the index (exogenous) price")
+    return f"{what}, read from {source}"
+
+
 def describe_params(d, skip=("model", "type", "distribution")):
     """Compact "key value, key value" of a scenario object."""
     parts = []
@@ -417,6 +433,8 @@ def describe_shock(shock):
     elif kind == "liquidity_drought":
         text = (f"liquidity drought: {fmt_value(shock.get('depth_factor'), 'fraction', None)} of the "
                 f"usual depth from {shock.get('start')} for {shock.get('duration')}")
+    elif kind == "oracle_outage":
+        text = f"oracle outage (frozen) from {shock.get('start')} for {shock.get('duration')}"
     else:
         text = f"{kind}: {describe_params(shock)}"
     return esc(text)
@@ -700,9 +718,10 @@ def scenario_section(res, ctx):
                                    fmt_value(venue.get("maintenance_margin"), "fraction", None))),
         ("Liquidation penalty", esc(fmt_value(venue.get("liquidation_penalty"), "fraction", None))),
         ("Insurance fund at start", esc(f"{fmt_plain(venue.get('insurance_fund'))} quote currency")),
+        ("Liquidations trigger on", esc(describe_oracle(venue.get("oracle", {})))),
     ]
     known = {"initial_margin", "maintenance_margin", "maintenance_tiers", "liquidation_penalty",
-             "insurance_fund"}
+             "insurance_fund", "oracle"}
     for key, value in venue.items():
         if key not in known:
             rules.append((key.replace("_", " ").capitalize(),

@@ -248,6 +248,7 @@ class ReportTest(unittest.TestCase):
                 self.assertIn(name, text)
         for expected in ("flash-crash", "ETH", "Initial margin", "Maintenance margin",
                          "Liquidation penalty", "Insurance fund", "95 % interval",
+                         "Liquidations trigger on", "the price itself, read from the venue",
                          "Who got liquidated", "Provenance", str(seed), revision,
                          f"{FLASH_PATHS:,}", "quote currency"):
             with self.subTest(text=expected):
@@ -323,6 +324,33 @@ class ReportTest(unittest.TestCase):
             width = int.from_bytes(data[16:20], "big")
             height = int.from_bytes(data[20:24], "big")
             self.assertEqual((width, height), (1200, 2000))
+
+
+class VenueInWords(unittest.TestCase):
+    """The scenario table's sentences for the venue's oracle and its outages."""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, os.path.join(REPO, "scripts"))
+        import report  # noqa: E402  (matplotlib: Debian's Python)
+        cls.report = report
+
+    def test_oracle(self):
+        describe = self.report.describe_oracle
+        self.assertEqual(describe({}), "the price itself, read from the venue's own market price")
+        self.assertEqual(describe({"model": "latency", "delay": "30s", "source": "index"}),
+                         "the price 30s ago, read from the index (exogenous) price")
+        self.assertEqual(describe({"model": "push", "deviation": 0.005, "heartbeat": "1h"}),
+                         "the price pushed on a 0.5 % move or every 1h, read from the venue's "
+                         "own market price")
+        self.assertIn("half-life 2min", describe({"model": "ema", "half_life": "2min"}))
+        self.assertIn("TWAP of the price over 10min", describe({"model": "twap",
+                                                                "window": "10min"}))
+
+    def test_outage(self):
+        self.assertEqual(self.report.describe_shock({"type": "oracle_outage", "start": "6h",
+                                                     "duration": "20min"}),
+                         "oracle outage (frozen) from 6h for 20min")
 
 
 if __name__ == "__main__":
