@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -35,7 +37,11 @@ constexpr const char* kUsage =
 enum Market { quiet, calm, crash };
 constexpr const char* kMarketNames[] = {"quiet", "calm", "crash"};
 
-cascade::Scenario scenario(std::uint64_t accounts, Market market, std::uint32_t steps = 1440) {
+// `change`, when given, edits the scenario before it is read: a venue mechanism.
+using Change = std::function<void(nlohmann::json&)>;
+
+cascade::Scenario scenario(std::uint64_t accounts, Market market, std::uint32_t steps = 1440,
+                           const Change& change = {}) {
     const bool falls = market == crash;
     // Mostly 2-5x leverage, Pareto sizes, entries within 10 % of the start.
     const auto cohort = [](const char* name, const char* side, std::uint64_t count) {
@@ -82,8 +88,12 @@ cascade::Scenario scenario(std::uint64_t accounts, Market market, std::uint32_t 
            {cohort("longs", "long", accounts * 6 / 10),
             cohort("shorts", "short", accounts * 4 / 10)}}}},
         {"output", {{"sample_paths", 0}}}};
+    doc["shocks"] = nlohmann::json::array();
     if (falls) {
         doc["shocks"] = {{{"type", "crash"}, {"start", "6h"}, {"duration", "1h"}, {"drop", 0.08}}};
+    }
+    if (change) {
+        change(doc);
     }
     return cascade::parse_scenario(doc.dump(), "bench");
 }
@@ -196,6 +206,79 @@ int main(int argc, char** argv) {
             report.row("crash - calm, per liquidation, " + accounts_name(s.accounts),
                        per_liquidation(s), "ns", per_liquidation(s) / per_liquidation(small),
                        "the same at " + accounts_name(small.accounts));
+        }
+    }
+
+    // Each venue mechanism against the default rules, on the same paths: what
+    // it costs per path-step, calm (mostly quiet steps) and crash.
+    const std::uint64_t mechanism_accounts = std::min<std::uint64_t>(100'000, max_accounts);
+    report.section("venue mechanisms vs the default rules, one thread, " +
+                   accounts_name(mechanism_accounts) + " accounts");
+    const std::pair<const char*, Change> mechanisms[] = {
+        {"oracle: latency 1 min",
+         [](nlohmann::json& d) {
+             d["venue"]["oracle"] = {{"model", "latency"}, {"delay", "1min"}};
+         }},
+        {"oracle: ema, half-life 2 min",
+         [](nlohmann::json& d) {
+             d["venue"]["oracle"] = {{"model", "ema"}, {"half_life", "2min"}};
+         }},
+        {"oracle: push 0.5 %, heartbeat 1 h",
+         [](nlohmann::json& d) {
+             d["venue"]["oracle"] = {{"model", "push"}, {"deviation", 0.005}, {"heartbeat", "1h"}};
+         }},
+        {"oracle: outage 6h-8h",
+         [](nlohmann::json& d) {
+             d["shocks"].push_back(
+                 {{"type", "oracle_outage"}, {"start", "6h"}, {"duration", "2h"}});
+         }},
+        {"square-root impact",
+         [](nlohmann::json& d) {
+             d["market"]["impact"] = {{"model", "square_root"},
+                                      {"daily_volume", 2e9},
+                                      {"volatility", 0.04},
+                                      {"half_life", "30min"}};
+         }},
+        {"liquidity drought 6h-8h, depth x 0.3",
+         [](nlohmann::json& d) {
+             d["shocks"].push_back({{"type", "liquidity_drought"},
+                                    {"start", "6h"},
+                                    {"duration", "2h"},
+                                    {"depth_factor", 0.3}});
+         }},
+        {"tiered maintenance margin",
+         [](nlohmann::json& d) {
+             d["venue"].erase("maintenance_margin");
+             d["venue"]["maintenance_tiers"] = {{{"notional_cap", 5e3}, {"rate", 0.004}},
+                                                {{"notional_cap", 5e4}, {"rate", 0.006}},
+                                                {{"notional_cap", 5e5}, {"rate", 0.01}},
+                                                {{"rate", 0.015}}};
+         }},
+    };
+    {
+        const auto first = scenario(mechanism_accounts, calm);
+        const auto population = cascade::build_population(first.population, first.venue, 2000.0, 1);
+        for (Market market : {calm, crash}) {
+            const cascade::PathKernel plain(scenario(mechanism_accounts, market), population);
+            for (const auto& [name, change] : mechanisms) {
+                const auto s = scenario(mechanism_accounts, market, 1440, change);
+                // Tiers move the liquidation prices: the books are built under them.
+                const auto own = cascade::build_population(s.population, s.venue, 2000.0, 1);
+                const cascade::PathKernel kernel(s, own);
+                PathLoop base{plain, paths};
+                PathLoop with{kernel, paths};
+                const auto c = cascade::bench::compare(repetitions, base, with);
+                char note[96];
+                std::snprintf(
+                    note, sizeof note, "%s a path liquidated, %s without",
+                    cascade::bench::Report::format(static_cast<double>(with.liquidations) / paths)
+                        .c_str(),
+                    cascade::bench::Report::format(static_cast<double>(base.liquidations) / paths)
+                        .c_str());
+                report.row(std::string(kMarketNames[market]) + ", " + name,
+                           c.seconds * 1e9 / with.path_steps(), "ns/path-step", c.ratio,
+                           "default rules", note);
+            }
         }
     }
 
