@@ -14,13 +14,14 @@
 namespace cascade {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
+// The last bracket's cap: it has none.
+constexpr double kNoCap = std::numeric_limits<double>::infinity();
 
 // The first four brackets of Binance's BTCUSDT table of 2021-03-18 (the
 // amounts it publishes: 0, 50, 1,300, 16,300), the last without a cap.
 std::vector<MaintenanceBracket> binance_like() {
     std::vector<MaintenanceBracket> tiers = {
-        {50'000.0, 0.004, 0.0}, {250'000.0, 0.005, 0.0}, {1e6, 0.01, 0.0}, {kInf, 0.025, 0.0}};
+        {50'000.0, 0.004, 0.0}, {250'000.0, 0.005, 0.0}, {1e6, 0.01, 0.0}, {kNoCap, 0.025, 0.0}};
     set_maintenance_amounts(tiers);
     return tiers;
 }
@@ -71,7 +72,7 @@ TEST_CASE("maintenance amounts make the tiered requirement continuous at every c
     }
     // Convex: the requirement is the largest of the brackets' lines.
     for (double notional : {1.0, 3e4, 5e4, 7e4, 2.5e5, 6e5, 1e6, 3e6, 1e9}) {
-        double largest = -kInf;
+        double largest = -std::numeric_limits<double>::infinity();
         for (const MaintenanceBracket& b : tiers) {
             largest = std::max(largest, b.rate * notional - b.amount);
         }
@@ -142,7 +143,7 @@ TEST_CASE("a tiered price is where equity meets the requirement, on random accou
 }
 
 TEST_CASE("a one-bracket table is the flat maintenance margin, bit for bit") {
-    const std::vector<MaintenanceBracket> one = {{kInf, 0.0125, 0.0}};
+    const std::vector<MaintenanceBracket> one = {{kNoCap, 0.0125, 0.0}};
     Rng rng = make_stream(12, 0, StreamPurpose::population);
     for (int i = 0; i < 1000; ++i) {
         const Side side = i % 2 == 0 ? Side::long_side : Side::short_side;

@@ -23,7 +23,7 @@ namespace {
 // 2 ... 6. One long at 10x, 10 units entered at 100 with 100 of collateral:
 // bankruptcy price 90, liquidation price 90 / 0.99 = 90.909 (x = -0.0953).
 // The market crosses it at step 3 (x_3 = -0.1277).
-nlohmann::json crash_scenario() {
+nlohmann::json oracle_crash_scenario() {
     auto doc = test::one_long_jump_scenario();
     doc["simulation"]["paths"] = 2;
     doc["shocks"] = {{{"type", "crash"}, {"start", "2h"}, {"duration", "4h"}, {"drop", 0.4}}};
@@ -43,7 +43,7 @@ struct Liquidation {
 
 Liquidation liquidation_under(const nlohmann::json& oracle,
                               const nlohmann::json& shocks = nlohmann::json::array()) {
-    auto doc = crash_scenario();
+    auto doc = oracle_crash_scenario();
     doc["venue"]["oracle"] = oracle;
     for (const auto& shock : shocks) {
         doc["shocks"].push_back(shock);
@@ -207,7 +207,7 @@ TEST_CASE("a frozen oracle delays liquidation by exactly the outage") {
 }
 
 TEST_CASE("oracle series and per-path gap columns") {
-    auto doc = crash_scenario();
+    auto doc = oracle_crash_scenario();
     doc["venue"]["oracle"] = {{"model", "latency"}, {"delay", "2h"}};
     const Scenario scenario = test::scenario_from(doc);
     // An oracle of its own puts its two series among the defaults.
@@ -235,7 +235,7 @@ TEST_CASE("oracle series and per-path gap columns") {
     CHECK(r.path_column("oracle_gap_mean").values[0] == r.path_column("oracle_gap_max").values[0]);
     // Without an oracle: no oracle series by default, and gaps of 0 (NaN for
     // the mean of a path without liquidations).
-    auto plain = crash_scenario();
+    auto plain = oracle_crash_scenario();
     const Scenario no_oracle = test::scenario_from(plain);
     CHECK(no_oracle.output.series.size() == kDefaultSeriesCount);
     plain["shocks"] = nlohmann::json::array();
@@ -319,7 +319,7 @@ TEST_CASE("the index oracle equals the market's when liquidations move no price"
 }
 
 TEST_CASE("oracle validation") {
-    auto doc = crash_scenario();
+    auto doc = oracle_crash_scenario();
     const auto error_for = [&](const nlohmann::json& oracle) {
         doc["venue"]["oracle"] = oracle;
         try {
