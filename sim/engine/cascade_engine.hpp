@@ -5,10 +5,10 @@
 // Each step: the impact decays, then rounds run until no account crosses (or
 // the round cap is hit). A round takes every account whose liquidation price
 // the trigger price has crossed (the market price itself, or the venue's
-// oracle: sim/engine/oracle_tracker.hpp), sends their orders to the market as one net
-// order (longs sell, shorts buy), fills them all at the average price along
-// that order's impact, settles each through the ledger, and looks again at
-// the new price: that is the cascade.
+// oracle: sim/engine/oracle_tracker.hpp), sends their orders to the market as
+// one net order (longs sell, shorts buy), fills them all at the average price
+// along that order's impact, settles each through the ledger, and looks again
+// at the new price: that is the cascade.
 //
 // The depth of the book may change from step to step (elastic depth,
 // liquidity droughts): a step whose depth multiplier is not 1 fills its rounds
