@@ -118,20 +118,22 @@ SideBook make_book(Side side, std::vector<Account> accounts, const VenueConfig& 
     });
     SideBook book;
     book.side = side;
+    // Reserved and appended, not resized: no zero-fill of columns about to be
+    // overwritten.
     const std::size_t n = keyed.size();
-    book.log_trigger.resize(n);
-    book.size.resize(n);
-    book.entry.resize(n);
-    book.collateral.resize(n);
-    book.cohort.resize(n);
-    book.account.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        book.log_trigger[i] = keyed[i].log_trigger;
-        book.size[i] = keyed[i].account.size;
-        book.entry[i] = keyed[i].account.entry;
-        book.collateral[i] = keyed[i].account.collateral;
-        book.cohort[i] = keyed[i].account.cohort;
-        book.account[i] = keyed[i].account.index;
+    book.log_trigger.reserve(n);
+    book.size.reserve(n);
+    book.entry.reserve(n);
+    book.collateral.reserve(n);
+    book.cohort.reserve(n);
+    book.account.reserve(n);
+    for (const Keyed& k : keyed) {
+        book.log_trigger.push_back(k.log_trigger);
+        book.size.push_back(k.account.size);
+        book.entry.push_back(k.account.entry);
+        book.collateral.push_back(k.account.collateral);
+        book.cohort.push_back(k.account.cohort);
+        book.account.push_back(k.account.index);
     }
     return book;
 }
@@ -141,6 +143,12 @@ SideBook make_book(Side side, std::vector<Account> accounts, const VenueConfig& 
 Population build_population(const PopulationConfig& config, const VenueConfig& venue,
                             double initial_price, std::uint64_t seed) {
     Builder builder{venue, initial_price, config.over_leverage, {}, {}, {}, 0};
+    // The synthetic accounts' number is known: no regrowth while drawing them.
+    std::uint64_t synthetic = 0;
+    for (const CohortConfig& cohort : config.cohorts) {
+        synthetic += cohort.accounts;
+    }
+    builder.accounts.reserve(synthetic);
     const StandardNormal normal;
     for (std::size_t c = 0; c < config.cohorts.size(); ++c) {
         const CohortConfig& cohort = config.cohorts[c];
@@ -200,13 +208,23 @@ Population build_population(const PopulationConfig& config, const VenueConfig& v
             fmt::format("{} accounts; at most {} are supported", builder.accounts.size(),
                         std::numeric_limits<std::uint32_t>::max())}});
     }
-    std::vector<Account> longs;
-    std::vector<Account> shorts;
     for (const Account& a : builder.accounts) {
-        (a.side == Side::long_side ? longs : shorts).push_back(a);
         population.total_collateral += a.collateral;
         (a.side == Side::long_side ? population.total_size_long : population.total_size_short) +=
             a.size;
+    }
+    // Split by side into vectors of the exact size (no regrowth), then free
+    // the accounts before the books are built: each book frees its side's
+    // accounts as soon as it has keyed them.
+    const auto long_count = static_cast<std::size_t>(
+        std::count_if(builder.accounts.begin(), builder.accounts.end(),
+                      [](const Account& a) { return a.side == Side::long_side; }));
+    std::vector<Account> longs;
+    std::vector<Account> shorts;
+    longs.reserve(long_count);
+    shorts.reserve(builder.accounts.size() - long_count);
+    for (const Account& a : builder.accounts) {
+        (a.side == Side::long_side ? longs : shorts).push_back(a);
     }
     builder.accounts = {};
     population.longs = make_book(Side::long_side, std::move(longs), venue, initial_price);
