@@ -79,6 +79,24 @@ nlohmann::json two_sided_cohorts(std::uint64_t accounts, double max_leverage) {
     return cohorts;
 }
 
+void check_same_paths(const Results& a, const Results& b) {
+    for (const PathColumn& column : a.paths) {
+        INFO(column.info.name);
+        CHECK(same_bits(column.values, b.path_column(column.info.name).values));
+    }
+    for (std::size_t s = 0; s < a.samples.size(); ++s) {
+        CHECK(a.samples[s].values.data == b.samples[s].values.data);
+    }
+}
+
+Results run_on_both_engines(const Scenario& scenario) {
+    Results cursor = run_simulation(scenario);
+    RunOptions reference;
+    reference.engine = EngineKind::reference_scan;
+    check_same_paths(cursor, run_simulation(scenario, reference));
+    return cursor;
+}
+
 TempDir::TempDir() {
     std::string pattern = (std::filesystem::temp_directory_path() / "cascade-test-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) {

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/run.hpp"
 #include "sim/scenario/scenario.hpp"
 
 namespace cascade::test {
@@ -99,6 +100,14 @@ inline bool same_bits(std::span<const double> a, std::span<const double> b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
                                               [](double x, double y) { return same_bits(x, y); });
 }
+
+// Checks that two runs have the same per-path columns and sample paths, bit
+// for bit.
+void check_same_paths(const Results& a, const Results& b);
+
+// Runs `scenario` on the cursor engine and on the reference scan engine,
+// checks check_same_paths between them, and returns the cursor's results.
+Results run_on_both_engines(const Scenario& scenario);
 
 // Every dataset in an HDF5 file, by path, as raw bytes (attributes left out:
 // timings and creation time differ between identical runs).

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "models/shocks/shock_schedule.hpp"
 #include "sim/engine/depth_tracker.hpp"
@@ -39,15 +38,7 @@ double impact_at(const Results& r, std::size_t k) {
     return std::log(r.samples[0].values(0, k) / r.samples[1].values(0, k));
 }
 
-void check_same_paths(const Results& a, const Results& b) {
-    for (const PathColumn& column : a.paths) {
-        INFO(column.info.name);
-        CHECK(test::same_bits(column.values, b.path_column(column.info.name).values));
-    }
-    for (std::size_t s = 0; s < a.samples.size(); ++s) {
-        CHECK(a.samples[s].values.data == b.samples[s].values.data);
-    }
-}
+using test::check_same_paths;
 
 std::string errors_of(const nlohmann::json& doc) {
     try {
@@ -235,8 +226,8 @@ TEST_CASE("mechanisms that cannot act reproduce the run without them bit for bit
                                  {"duration", "10h"},
                                  {"depth_factor", 0.3}});
         const Results dry = run_simulation(test::scenario_from(doc));
-        CHECK_FALSE(
-            test::same_bits(plain.path_column("min_price").values, dry.path_column("min_price").values));
+        CHECK_FALSE(test::same_bits(plain.path_column("min_price").values,
+                                    dry.path_column("min_price").values));
     }
 }
 

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "sim/errors.hpp"
 #include "sim/run.hpp"
@@ -88,15 +87,7 @@ TEST_CASE("under a moving margin the cursor engine matches the reference scan") 
                     {"insurance_fund", 1000.0},
                     {"margin_policy", scaled(0.005, 0.09, "3h")}};
     doc["population"]["cohorts"] = test::two_sided_cohorts(400, 9.5);
-    const Scenario scenario = test::scenario_from(doc);
-    const Results cursor = run_simulation(scenario);
-    RunOptions reference;
-    reference.engine = EngineKind::reference_scan;
-    const Results scan = run_simulation(scenario, reference);
-    for (const PathColumn& column : cursor.paths) {
-        INFO(column.info.name);
-        CHECK(test::same_bits(column.values, scan.path_column(column.info.name).values));
-    }
+    const Results cursor = test::run_on_both_engines(test::scenario_from(doc));
     // The margin moved enough to matter: more liquidations than under the flat 2 %.
     doc["venue"].erase("margin_policy");
     const Results flat = run_simulation(test::scenario_from(doc));

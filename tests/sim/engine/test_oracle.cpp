@@ -6,7 +6,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "sim/engine/oracle_tracker.hpp"
@@ -266,15 +265,7 @@ TEST_CASE("oracles on a random book: cursor equals reference scan, value is cons
     for (const auto& oracle : oracles) {
         INFO(oracle.dump());
         doc["venue"]["oracle"] = oracle;
-        const Scenario scenario = test::scenario_from(doc);
-        const Results cursor = run_simulation(scenario);
-        RunOptions reference;
-        reference.engine = EngineKind::reference_scan;
-        const Results scan = run_simulation(scenario, reference);
-        for (const PathColumn& column : cursor.paths) {
-            INFO(column.info.name);
-            CHECK(test::same_bits(column.values, scan.path_column(column.info.name).values));
-        }
+        const Results cursor = test::run_on_both_engines(test::scenario_from(doc));
         double liquidations = 0.0;
         for (std::size_t p = 0; p < 40; ++p) {
             CHECK(cursor.path_column("ledger_imbalance").values[p] < 1e-13);
