@@ -39,9 +39,14 @@ struct OracleConfig {
     bool live() const { return kind == Kind::instant && source == Source::market; }
 };
 
-// A duration in whole steps of `step_seconds`, to the nearest step.
+// A duration in whole steps of `step_seconds`, to the nearest step; 0 when
+// the ratio is not a positive number (a NaN never reaches the conversion).
 inline std::uint32_t oracle_steps(double seconds, double step_seconds) {
-    return static_cast<std::uint32_t>(std::min(std::round(seconds / step_seconds), 4.0e9));
+    const double steps = std::round(seconds / step_seconds);
+    if (!(steps > 0.0)) {
+        return 0;
+    }
+    return static_cast<std::uint32_t>(std::min(steps, 4.0e9));
 }
 
 }  // namespace cascade

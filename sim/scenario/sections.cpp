@@ -86,7 +86,10 @@ CohortConfig read_cohort(ObjectReader& r, const VenueConfig* venue, OverLeverage
 void check_oracle_steps(ObjectReader& r, const OracleConfig& oracle, const TimeGrid& grid) {
     // `buffered`: the oracle keeps that many past prices, so no more than the horizon.
     const auto check = [&](std::string_view key, double seconds, bool buffered) {
-        if (grid.steps == 0 || !std::isfinite(seconds)) {
+        // An invalid grid (no steps, a zero or non-finite horizon) has its
+        // own error; there is no step to count in.
+        if (grid.steps == 0 || !(grid.horizon_seconds > 0.0) ||
+            !std::isfinite(grid.horizon_seconds) || !std::isfinite(seconds)) {
             return;
         }
         const std::uint32_t steps = oracle_steps(seconds, grid.step_seconds());

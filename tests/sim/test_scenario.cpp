@@ -499,6 +499,14 @@ TEST_CASE("hostile inputs found by fuzzing end in input errors, not crashes or h
     CHECK(
         message(doc.dump()).find("/population/cohorts/0/leverage/sigma: must be in [1e-09, 10]") !=
         std::string::npos);
+    // A zero horizon has no time step to count an oracle's heartbeat in: the
+    // horizon's error, not a NaN converted to a step count.
+    doc = test::base_scenario();
+    doc["simulation"]["horizon"] = "0d";
+    doc["venue"]["oracle"] = {{"model", "push"}, {"deviation", 0.005}, {"heartbeat", "1h"}};
+    const std::string zero_horizon = message(doc.dump());
+    CHECK(zero_horizon.find("/simulation/horizon") != std::string::npos);
+    CHECK(zero_horizon.find("/venue/oracle") == std::string::npos);
 }
 
 }  // namespace cascade
