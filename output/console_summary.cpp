@@ -18,6 +18,17 @@ std::string grouped(std::uint64_t n) {
     return digits;
 }
 
+// The waterfall's metrics are all 0 on a venue without it: not printed there.
+bool shown(const Metric& m, const VenueConfig& venue) {
+    if (m.info.name == "p_adl" || m.info.name == "adl_notional_mean") {
+        return venue.loss_waterfall.adl != LossWaterfall::Adl::off;
+    }
+    if (m.info.name == "socialised_loss_mean") {
+        return venue.loss_waterfall.socialised_loss;
+    }
+    return true;
+}
+
 }  // namespace
 
 void print_summary(std::FILE* stream, const Scenario& scenario, const Results& results,
@@ -56,6 +67,9 @@ void print_summary(std::FILE* stream, const Scenario& scenario, const Results& r
     fmt::print(stream, "  {:<34} {:>14}  {:>29}\n", "metric", "estimate",
                "95% confidence interval");
     for (const Metric& m : results.metrics) {
+        if (!shown(m, scenario.venue)) {
+            continue;
+        }
         fmt::print(stream, "  {:<34} {:>14.6g}  [{:>12.6g}, {:>12.6g}]\n", m.info.name, m.value,
                    m.ci_low, m.ci_high);
     }

@@ -56,6 +56,18 @@ std::vector<MetricDefinition> make_catalog() {
                      "liquidated_notional",
                      level});
     }
+    // The loss waterfall after the fund: how often and how much it reached
+    // the profitable traders instead of bad debt.
+    c.push_back({{"p_adl", "probability",
+                  "probability that a path auto-deleverages profitable opposite-side accounts"},
+                 MetricKind::share_positive,
+                 "adl_notional"});
+    c.push_back({{"adl_notional_mean", "quote currency", "mean auto-deleveraged notional per path"},
+                 MetricKind::mean,
+                 "adl_notional"});
+    c.push_back({{"socialised_loss_mean", "quote currency", "mean socialised loss per path"},
+                 MetricKind::mean,
+                 "socialised_loss"});
     c.push_back({{"liquidations_mean", "accounts", "mean number of accounts liquidated per path"},
                  MetricKind::mean,
                  "liquidations"});

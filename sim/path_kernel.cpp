@@ -162,6 +162,9 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
         engine.liquidations() > 0
             ? engine.oracle_gap_sum() / static_cast<double>(engine.liquidations())
             : std::numeric_limits<double>::quiet_NaN();
+    outcome.adl_notional = engine.waterfall().adl_notional;
+    outcome.adl_accounts = engine.waterfall().adl_accounts;
+    outcome.socialised_loss = engine.waterfall().socialised_loss;
     // Relative to the larger of the money in the system and the flows through it.
     const double scale = std::max({engine.initial_total(), engine.liquidated_notional(), 1.0});
     outcome.ledger_imbalance = std::abs(ledger.total() - engine.initial_total()) / scale;

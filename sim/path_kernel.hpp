@@ -54,6 +54,10 @@ struct PathOutcome {
     // the mean over liquidated accounts (NaN when none).
     double oracle_gap_max = 0.0;
     double oracle_gap_mean = 0.0;
+    // The loss waterfall after the fund (0 when the venue has none).
+    double adl_notional = 0.0;
+    std::uint64_t adl_accounts = 0;
+    double socialised_loss = 0.0;
     // |sum of balances - initial sum| / max(initial sum, liquidated notional, 1)
     double ledger_imbalance = 0.0;
 };

@@ -49,6 +49,9 @@ enum Column : std::size_t {
     first_liquidation_time,
     oracle_gap_max,
     oracle_gap_mean,
+    adl_notional,
+    adl_accounts,
+    socialised_loss,
     ledger_imbalance,
     column_count
 };
@@ -62,7 +65,8 @@ const std::array<DatasetInfo, column_count>& column_infos() {
         {"liquidations", "accounts", "number of accounts liquidated on the path"},
         {"liquidated_notional", "quote currency", "notional of the liquidated positions, at fill"},
         {"bad_debt", "quote currency",
-         "losses beyond the traders' margin that the insurance fund could not cover"},
+         "losses beyond the traders' margin that nothing in the loss waterfall (insurance fund, "
+         "ADL, socialised loss) covered"},
         {"insurance_fund_final", "quote currency", "insurance fund balance at the horizon"},
         {"insurance_fund_min", "quote currency", "lowest insurance fund balance on the path"},
         {"insurance_fund_paid", "quote currency", "shortfalls the insurance fund covered"},
@@ -78,6 +82,13 @@ const std::array<DatasetInfo, column_count>& column_infos() {
         {"oracle_gap_mean", "fraction",
          "mean over liquidated accounts of |oracle price / market price - 1| when each was "
          "triggered; NaN when none"},
+        {"adl_notional", "quote currency",
+         "units of bankrupt positions auto-deleveraged against the opposite side, at their "
+         "bankruptcy prices"},
+        {"adl_accounts", "accounts", "distinct opposite-side accounts auto-deleveraged"},
+        {"socialised_loss", "quote currency",
+         "shortfall neither the fund nor ADL covered, taken as a haircut on the rest of the "
+         "market's profit on the path"},
         {"ledger_imbalance", "1",
          "|sum of all ledger balances - initial sum| / max(initial sum, liquidated notional, 1)"},
     }};
@@ -117,6 +128,9 @@ PathRow path_row(std::span<const double> log_market, const PathOutcome& o, doubl
             : grid.time_seconds(static_cast<std::uint32_t>(o.first_liquidation_step));
     row[oracle_gap_max] = o.oracle_gap_max;
     row[oracle_gap_mean] = o.oracle_gap_mean;
+    row[adl_notional] = o.adl_notional;
+    row[adl_accounts] = static_cast<double>(o.adl_accounts);
+    row[socialised_loss] = o.socialised_loss;
     row[ledger_imbalance] = o.ledger_imbalance;
     return row;
 }

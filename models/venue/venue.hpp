@@ -32,6 +32,23 @@ struct MaintenanceBracket {
     double amount = 0.0;  // the "maintenance amount", cumulative over the brackets below
 };
 
+// Who pays a shortfall (a liquidation filled beyond the bankruptcy price)
+// after the trader's margin: the insurance fund always comes first; then, when
+// switched on, auto-deleveraging of the population's profitable opposite-side
+// accounts, then a haircut on the rest of the market's profit on the path
+// (socialised loss). What is left is bad debt. Formulas: docs/models.md#loss-waterfall.
+struct LossWaterfall {
+    // How auto-deleveraging picks the opposite-side accounts it closes:
+    // pnl_leverage ranks them by unrealised PnL % x effective leverage (the
+    // BitMEX / Binance / Bybit queue) and closes from the top; pro_rata closes
+    // the same fraction of every profitable one.
+    enum class Adl { off, pnl_leverage, pro_rata };
+    Adl adl = Adl::off;
+    bool socialised_loss = false;
+
+    bool any() const { return adl != Adl::off || socialised_loss; }
+};
+
 struct VenueConfig {
     double initial_margin = 0.0;       // fraction of notional at entry; max leverage 1 / this
     double maintenance_margin = 0.0;   // fraction of notional at the current price; NaN when tiered
@@ -42,6 +59,7 @@ struct VenueConfig {
     // Empty: the flat maintenance_margin. Otherwise it replaces it (the scenario
     // gives one or the other), under the flat margin policy.
     std::vector<MaintenanceBracket> maintenance_tiers;
+    LossWaterfall loss_waterfall;  // after the fund: off unless the scenario says
 
     double max_leverage() const { return 1.0 / initial_margin; }
 };

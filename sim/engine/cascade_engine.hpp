@@ -32,6 +32,7 @@
 #include "sim/engine/depth_tracker.hpp"
 #include "sim/engine/ledger.hpp"
 #include "sim/engine/liquidation_event.hpp"
+#include "sim/engine/loss_waterfall.hpp"
 #include "sim/engine/margin_tracker.hpp"
 #include "sim/engine/oracle_tracker.hpp"
 
@@ -87,6 +88,11 @@ class CursorFinder {
         refresh();
     }
 
+    // Not yet liquidated on this path: at or after the side's cursor.
+    bool is_open(Side side, std::size_t index) const {
+        return index >= (side == Side::long_side ? next_long_ : next_short_);
+    }
+
   private:
     void refresh() {
         constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -116,12 +122,13 @@ class CascadeEngine {
                   rules.margin_window_steps),
           depth_(rules.impact.elastic_depth, rules.step_years, rules.depth_window_steps),
           oracle_(rules.oracle),
-          market_is_oracle_(rules.oracle.live && rules.oracle.frozen.empty()) {
+          market_is_oracle_(rules.oracle.live && rules.oracle.frozen.empty()),
+          waterfall_(rules.venue.loss_waterfall.any()) {
         ledger_.trader_collateral = population.total_collateral;
         ledger_.insurance_fund = rules.venue.insurance_fund;
         initial_total_ = ledger_.total();
-        fund_min_ = ledger_.insurance_fund;
-        open_size_ = population.total_size_long + population.total_size_short;
+        tally_.fund_min = ledger_.insurance_fund;
+        tally_.open_size = population.total_size_long + population.total_size_short;
     }
 
     // One step, at exogenous log price x_exo (relative to the initial price).
@@ -157,14 +164,14 @@ class CascadeEngine {
     double impact() const { return impact_; }
     const Ledger& ledger() const { return ledger_; }
     double initial_total() const { return initial_total_; }
-    double fund_min() const { return fund_min_; }
-    std::uint64_t liquidations() const { return liquidations_; }
-    double liquidated_notional() const { return liquidated_notional_; }
-    double penalties() const { return penalties_; }
-    double fund_paid() const { return fund_paid_; }
+    double fund_min() const { return tally_.fund_min; }
+    std::uint64_t liquidations() const { return tally_.liquidations; }
+    double liquidated_notional() const { return tally_.liquidated_notional; }
+    double penalties() const { return tally_.penalties; }
+    double fund_paid() const { return tally_.fund_paid; }
     std::uint32_t max_rounds() const { return max_rounds_; }
     std::int64_t first_liquidation_step() const { return first_liquidation_step_; }
-    double open_size() const { return open_size_; }  // long + short units still open
+    double open_size() const { return tally_.open_size; }  // long + short units still open
     double min_log_market() const { return min_log_market_; }
     double min_log_exogenous() const { return min_log_exogenous_; }
     // Log of the oracle price over the initial price, as last published,
@@ -176,6 +183,8 @@ class CascadeEngine {
     // taken before their orders: the largest, and the sum over liquidations.
     double oracle_gap_max() const { return oracle_gap_max_; }
     double oracle_gap_sum() const { return oracle_gap_sum_; }
+    // What the loss waterfall after the fund did (all 0 when it is off).
+    const WaterfallTotals& waterfall() const { return waterfall_totals_; }
 
   private:
     // The depth multiplier in force over `step`: elastic depth times droughts.
@@ -239,19 +248,25 @@ class CascadeEngine {
                 oracle_gap_sum_ +=
                     gap * static_cast<double>(crossing_longs_.size() + crossing_shorts_.size());
             }
-            double sold = 0.0;
-            for (std::uint32_t i : crossing_longs_) {
-                sold += population_.longs.size[i];
+            if (waterfall_) [[unlikely]] {
+                if (!waterfall_round(impact, x, step, round, path, events)) {
+                    continue;  // every account that crossed had been deleveraged already
+                }
+            } else {
+                double sold = 0.0;
+                for (std::uint32_t i : crossing_longs_) {
+                    sold += population_.longs.size[i];
+                }
+                double bought = 0.0;
+                for (std::uint32_t i : crossing_shorts_) {
+                    bought += population_.shorts.size[i];
+                }
+                const ImpactMove move = apply_impact(impact, impact_, sold - bought);
+                const double fill = rules_.initial_price * std::exp(x) * move.fill_factor;
+                settle_all(population_.longs, crossing_longs_, fill, step, round, path, events);
+                settle_all(population_.shorts, crossing_shorts_, fill, step, round, path, events);
+                impact_ = move.after;
             }
-            double bought = 0.0;
-            for (std::uint32_t i : crossing_shorts_) {
-                bought += population_.shorts.size[i];
-            }
-            const ImpactMove move = apply_impact(impact, impact_, sold - bought);
-            const double fill = rules_.initial_price * std::exp(x) * move.fill_factor;
-            settle_all(population_.longs, crossing_longs_, fill, step, round, path, events);
-            settle_all(population_.shorts, crossing_shorts_, fill, step, round, path, events);
-            impact_ = move.after;
             if (first_liquidation_step_ < 0) {
                 first_liquidation_step_ = step;
             }
@@ -272,37 +287,178 @@ class CascadeEngine {
                                                            : margin_.level().short_offset;
         const double penalty_rate = rules_.venue.liquidation_penalty;
         Ledger ledger = ledger_;
-        std::uint64_t liquidations = liquidations_;
-        double liquidated_notional = liquidated_notional_;
-        double penalties = penalties_;
-        double fund_paid = fund_paid_;
-        double open_size = open_size_;
-        double fund_min = fund_min_;
+        Tally tally = tally_;
         for (std::uint32_t i : indices) {
             const double size = book.size[i];
             const Settlement result =
                 settle(ledger, s, size, book.entry[i], book.collateral[i], fill, penalty_rate);
-            ++liquidations;
-            ++cohort_liquidations_[book.cohort[i]];
-            liquidated_notional += size * fill;
-            penalties += result.penalty;
-            fund_paid += result.fund_paid;
-            open_size -= size;
-            fund_min = std::min(fund_min, ledger.insurance_fund);
+            count(tally, ledger, book, i, size, fill, result);
             if (events != nullptr) {
-                events->push_back({path, step, round, book.account[i], book.cohort[i],
-                                   static_cast<std::int8_t>(book.side), size,
-                                   rules_.initial_price * std::exp(book.log_trigger[i] - offset),
-                                   fill, result.penalty, result.shortfall});
+                events->push_back(event_of(book, i, size, offset, fill, result, step, round, path));
             }
         }
         ledger_ = ledger;
-        liquidations_ = liquidations;
-        liquidated_notional_ = liquidated_notional;
-        penalties_ = penalties;
-        fund_paid_ = fund_paid;
-        open_size_ = open_size;
-        fund_min_ = fund_min;
+        tally_ = tally;
+    }
+
+    // What a path's liquidations add up to. The settlement loops keep a local
+    // copy, which the compiler holds in registers (see settle_all).
+    struct Tally {
+        std::uint64_t liquidations = 0;
+        double liquidated_notional = 0.0;
+        double penalties = 0.0;
+        double fund_paid = 0.0;
+        double open_size = 0.0;  // long + short units still open
+        double fund_min = 0.0;
+    };
+
+    // Counts the liquidation of `size` units of account i of `book`.
+    void count(Tally& tally, const Ledger& ledger, const SideBook& book, std::uint32_t i,
+               double size, double fill, const Settlement& result) {
+        ++tally.liquidations;
+        ++cohort_liquidations_[book.cohort[i]];
+        tally.liquidated_notional += size * fill;
+        tally.penalties += result.penalty;
+        tally.fund_paid += result.fund_paid;
+        tally.open_size -= size;
+        tally.fund_min = std::min(tally.fund_min, ledger.insurance_fund);
+    }
+
+    // The event of that liquidation; `offset` moves the book's liquidation
+    // price to the one in force (the margin policy).
+    LiquidationEvent event_of(const SideBook& book, std::uint32_t i, double size, double offset,
+                              double fill, const Settlement& result, std::uint32_t step,
+                              std::uint32_t round, std::uint64_t path) const {
+        return {path,
+                step,
+                round,
+                book.account[i],
+                book.cohort[i],
+                static_cast<std::int8_t>(book.side),
+                size,
+                rules_.initial_price * std::exp(book.log_trigger[i] - offset),
+                fill,
+                result.penalty,
+                result.shortfall};
+    }
+
+    // A round under a loss waterfall after the fund. The same as the plain
+    // round (one net order, one fill, settlement in book order), but accounts
+    // are taken at what is still open of them on this path, and the units of
+    // bankrupt positions handed to ADL close against the opposite side at
+    // their bankruptcy prices instead of in the market: the market moves only
+    // by the rest. (The round's fill is priced for its whole order, before the
+    // waterfall is known.) Returns false when no account was left to
+    // liquidate.
+    [[gnu::noinline]] bool waterfall_round(const ImpactConfig& impact, double x, std::uint32_t step,
+                                           std::uint32_t round, std::uint64_t path,
+                                           std::vector<LiquidationEvent>* events) {
+        const auto open_units = [](const SideBook& book, std::vector<std::uint32_t>& indices,
+                                   const OpenFractions& fractions) {
+            if (!fractions.empty()) {
+                std::erase_if(indices, [&](std::uint32_t i) { return !(fractions.of(i) > 0.0); });
+            }
+            double units = 0.0;
+            for (std::uint32_t i : indices) {
+                units += book.size[i] * fractions.of(i);
+            }
+            return units;
+        };
+        const double sold = open_units(population_.longs, crossing_longs_, long_open_);
+        const double bought = open_units(population_.shorts, crossing_shorts_, short_open_);
+        if (crossing_longs_.empty() && crossing_shorts_.empty()) {
+            return false;
+        }
+        const ImpactMove move = apply_impact(impact, impact_, sold - bought);
+        const double price = rules_.initial_price * std::exp(x);
+        const double fill = price * move.fill_factor;
+        AdlOrder from_longs;
+        AdlOrder from_shorts;
+        settle_with_waterfall(population_.longs, crossing_longs_, long_open_, population_.shorts,
+                              short_open_, short_queue_, from_longs, price, fill, step, round, path,
+                              events);
+        settle_with_waterfall(population_.shorts, crossing_shorts_, short_open_, population_.longs,
+                              long_open_, long_queue_, from_shorts, price, fill, step, round, path,
+                              events);
+        const LossWaterfall::Adl adl = rules_.venue.loss_waterfall.adl;
+        if (from_longs.units > 0.0) {
+            tally_.open_size -=
+                deleverage(ledger_, population_.shorts, short_queue_, adl, from_longs.units,
+                           from_longs.value / from_longs.units, short_open_, waterfall_totals_);
+        }
+        if (from_shorts.units > 0.0) {
+            tally_.open_size -=
+                deleverage(ledger_, population_.longs, long_queue_, adl, from_shorts.units,
+                           from_shorts.value / from_shorts.units, long_open_, waterfall_totals_);
+        }
+        impact_ = from_longs.units > 0.0 || from_shorts.units > 0.0
+                      ? apply_impact(impact, impact_,
+                                     (sold - from_longs.units) - (bought - from_shorts.units))
+                            .after
+                      : move.after;
+        return true;
+    }
+
+    // Settles one side's crossing accounts at `fill` under the waterfall: the
+    // fund first, then ADL against `opposite` (its queue built, at the market
+    // price `price`, the first time a shortfall in this round needs it), then
+    // the haircut; the units handed to ADL are added to `order`.
+    void settle_with_waterfall(const SideBook& book, const std::vector<std::uint32_t>& indices,
+                               const OpenFractions& fractions, const SideBook& opposite,
+                               const OpenFractions& opposite_fractions, AdlQueue& opposite_queue,
+                               AdlOrder& order, double price, double fill, std::uint32_t step,
+                               std::uint32_t round, std::uint64_t path,
+                               std::vector<LiquidationEvent>* events) {
+        const double s = sign(book.side);
+        const double offset = book.side == Side::long_side ? margin_.level().long_offset
+                                                           : margin_.level().short_offset;
+        const LossWaterfall& waterfall = rules_.venue.loss_waterfall;
+        bool queue_built = false;
+        for (std::uint32_t i : indices) {
+            const double fraction = fractions.of(i);
+            const double size = book.size[i] * fraction;
+            const double collateral = book.collateral[i] * fraction;
+            // Of `uncovered` (out of `shortfall`): ADL takes the share of the
+            // position the opposite side can absorb, each unit closed at the
+            // bankruptcy price, where its equity is 0: that unit's share of the
+            // shortfall is not incurred. A haircut on the counterparty's
+            // profit, up to what it holds, takes what ADL cannot.
+            const auto cover = [&](double shortfall, double uncovered) {
+                double covered = 0.0;
+                if (waterfall.adl != LossWaterfall::Adl::off) {
+                    if (!queue_built) {
+                        opposite_queue.build(
+                            opposite, opposite_fractions, price, waterfall.adl,
+                            [&](std::uint32_t j) { return finder_.is_open(opposite.side, j); });
+                        queue_built = true;
+                    }
+                    const double needed = size * (uncovered / shortfall);
+                    const double units = std::min(needed, opposite_queue.capacity() - order.units);
+                    if (units > 0.0) {
+                        covered = units == needed ? uncovered : shortfall * (units / size);
+                        const double bankrupt = bankruptcy_price(book.side, book.size[i],
+                                                                 book.entry[i], book.collateral[i]);
+                        order.units += units;
+                        order.value += units * bankrupt;
+                        waterfall_totals_.adl_notional += units * bankrupt;
+                    }
+                }
+                if (waterfall.socialised_loss && covered < uncovered) {
+                    const double rest = uncovered - covered;
+                    const double available = std::max(ledger_.counterparty - covered, 0.0);
+                    const double haircut = std::min(rest, available);
+                    waterfall_totals_.socialised_loss += haircut;
+                    covered = haircut == rest ? uncovered : covered + haircut;
+                }
+                return covered;
+            };
+            const Settlement result = settle(ledger_, s, size, book.entry[i], collateral, fill,
+                                             rules_.venue.liquidation_penalty, cover);
+            count(tally_, ledger_, book, i, size, fill, result);
+            if (events != nullptr) {
+                events->push_back(event_of(book, i, size, offset, fill, result, step, round, path));
+            }
+        }
     }
 
     const Population& population_;
@@ -314,18 +470,19 @@ class CascadeEngine {
     ImpactConfig scaled_impact_;  // the impact at this step's depth, when not 1
     OracleTracker oracle_;
     const bool market_is_oracle_;  // the instant market oracle, never frozen
+    const bool waterfall_;         // ADL or socialised loss after the fund
+    OpenFractions long_open_;      // accounts deleveraged on this path
+    OpenFractions short_open_;
+    AdlQueue long_queue_;  // longs ADL may close this round (against bankrupt shorts)
+    AdlQueue short_queue_;
+    WaterfallTotals waterfall_totals_;
     double oracle_gap_max_ = 0.0;
     double oracle_gap_sum_ = 0.0;
     double last_log_market_ = 0.0;  // for realised volatility (margin, depth)
     Ledger ledger_;
     double initial_total_ = 0.0;
     double impact_ = 0.0;  // log of the impact factor
-    double fund_min_ = 0.0;
-    std::uint64_t liquidations_ = 0;
-    double liquidated_notional_ = 0.0;
-    double penalties_ = 0.0;
-    double fund_paid_ = 0.0;
-    double open_size_ = 0.0;
+    Tally tally_;
     std::uint32_t max_rounds_ = 0;
     std::int64_t first_liquidation_step_ = -1;
     double min_log_market_ = 0.0;

@@ -35,6 +35,7 @@ struct Settlement {
     double penalty = 0.0;    // paid to the fund from the trader's remaining margin
     double shortfall = 0.0;  // equity below zero at the fill
     double fund_paid = 0.0;  // part of the shortfall the fund covered
+    double covered = 0.0;    // part the rest of the waterfall covered (ADL, haircut)
 };
 
 // Closes a position of `size` units (side sign s) opened at `entry` with
@@ -44,9 +45,13 @@ struct Settlement {
 //   3. a penalty of penalty_rate x q x fill goes from the trader to the fund,
 //      capped at what equity remains;
 //   4. negative equity (a fill beyond the bankruptcy price) is covered by the
-//      fund, and what the fund cannot cover is recorded as uncovered loss.
+//      fund; of what the fund cannot cover, `cover(shortfall, uncovered)`
+//      says how much the rest of the loss waterfall takes on (it is paid
+//      through the counterparty: sim/engine/loss_waterfall.hpp), and the
+//      remainder is recorded as uncovered loss.
+template <class Cover>
 inline Settlement settle(Ledger& ledger, double s, double size, double entry, double collateral,
-                         double fill, double penalty_rate) {
+                         double fill, double penalty_rate, Cover&& cover) {
     Settlement result;
     ledger.trader_collateral -= collateral;
     ledger.trader_cash += collateral;
@@ -63,11 +68,28 @@ inline Settlement settle(Ledger& ledger, double s, double size, double entry, do
         result.fund_paid = std::min(result.shortfall, std::max(ledger.insurance_fund, 0.0));
         ledger.insurance_fund -= result.fund_paid;
         ledger.trader_cash += result.fund_paid;
-        const double uncovered = result.shortfall - result.fund_paid;
+        double uncovered = result.shortfall - result.fund_paid;
+        if (uncovered > 0.0) {
+            result.covered = cover(result.shortfall, uncovered);
+            if (result.covered > 0.0) {
+                ledger.counterparty -= result.covered;
+                ledger.trader_cash += result.covered;
+                // Covering all of it leaves exactly 0: no bad debt of rounding residue.
+                uncovered = result.covered == uncovered ? 0.0 : uncovered - result.covered;
+            }
+        }
         ledger.uncovered_loss -= uncovered;
         ledger.trader_cash += uncovered;
     }
     return result;
+}
+
+// The venue without a waterfall after its fund: what the fund cannot cover is
+// bad debt.
+inline Settlement settle(Ledger& ledger, double s, double size, double entry, double collateral,
+                         double fill, double penalty_rate) {
+    return settle(ledger, s, size, entry, collateral, fill, penalty_rate,
+                  [](double, double) { return 0.0; });
 }
 
 }  // namespace cascade

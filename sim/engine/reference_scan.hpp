@@ -41,6 +41,11 @@ class ScanFinder {
         collect(shorts_, x, m.maintenance, open_short_, out);
     }
 
+    // Not yet liquidated on this path.
+    bool is_open(Side side, std::size_t index) const {
+        return (side == Side::long_side ? open_long_ : open_short_)[index] != 0;
+    }
+
   private:
     void collect(const SideBook& book, double x, double maintenance_margin, std::vector<char>& open,
                  std::vector<std::uint32_t>& out) {

@@ -260,6 +260,14 @@ VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid) {
         })) {
         r.resolve("oracle", {{"model", "instant"}, {"source", "market"}});
     }
+    r.object("loss_waterfall", [&](ObjectReader& waterfall) {
+        static constexpr std::array<std::string_view, 3> kAdl = {"off", "pnl_leverage", "pro_rata"};
+        const std::string adl = waterfall.choice("adl", kAdl, "off");
+        v.loss_waterfall.adl = adl == "pnl_leverage" ? LossWaterfall::Adl::pnl_leverage
+                               : adl == "pro_rata"   ? LossWaterfall::Adl::pro_rata
+                                                     : LossWaterfall::Adl::off;
+        v.loss_waterfall.socialised_loss = waterfall.boolean("socialised_loss", false);
+    });
     return v;
 }
 

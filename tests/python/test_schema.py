@@ -581,6 +581,16 @@ CASES = [
     ("insurance_fund negative", [("/venue/insurance_fund", -1)], False),
     ("insurance_fund absent", [("/venue/insurance_fund", DELETE)], True),
     ("venue unknown key", [("/venue/max_leverage", 20)], False),
+    # venue.loss_waterfall
+    ("loss waterfall empty", [("/venue/loss_waterfall", {})], True),
+    ("ADL queue", [("/venue/loss_waterfall", {"adl": "pnl_leverage"})], True),
+    ("ADL pro rata with socialised loss",
+     [("/venue/loss_waterfall", {"adl": "pro_rata", "socialised_loss": True})], True),
+    ("ADL unknown ranking", [("/venue/loss_waterfall", {"adl": "pnl"})], False),
+    ("ADL as a boolean", [("/venue/loss_waterfall", {"adl": True})], False),
+    ("socialised loss as a word", [("/venue/loss_waterfall", {"socialised_loss": "yes"})], False),
+    ("loss waterfall unknown key", [("/venue/loss_waterfall", {"fund_first": True})], False),
+    ("loss waterfall not an object", [("/venue/loss_waterfall", "adl")], False),
     # venue.oracle (the grid's step is 1h, its horizon 1d)
     ("oracle instant", [("/venue/oracle", {"model": "instant"})], True),
     ("oracle instant on the index", [("/venue/oracle", {"model": "instant", "source": "index"})],

@@ -1,8 +1,9 @@
 // Properties of the engine on many random scenarios: the cursor engine equals
 // the reference scan engine, and value is conserved on every path, also with
 // the liquidity mechanisms on (square-root impact, elastic depth, droughts)
-// with a tiered maintenance margin, and with every venue mechanism on (those,
-// and the oracle with its outages).
+// with a tiered maintenance margin, with the loss waterfall after the fund
+// (ADL, socialised loss), and with every venue mechanism on (those, and the
+// oracle with its outages).
 
 #include <doctest/doctest.h>
 
@@ -25,11 +26,13 @@ double between(Rng& rng, double lo, double hi) {
 // same scenario (its draws come first) then gets a random square-root or
 // linear impact with elastic depth, and a liquidity drought; with `oracle`,
 // after those, a random oracle (any model, either source) and an outage; with
-// `tiered`, last, a tiered maintenance margin instead of the flat one.
+// `tiered`, a tiered maintenance margin instead of the flat one; with
+// `waterfall`, last, ADL (either ranking) and sometimes socialised loss.
 struct Mechanisms {
     bool liquidity = false;
     bool oracle = false;
     bool tiered = false;
+    bool waterfall = false;
 };
 
 // Four brackets whose caps the cohorts' notionals (lognormal around 1e4) span,
@@ -153,6 +156,10 @@ nlohmann::json random_scenario(std::uint64_t seed, Mechanisms mechanisms = {}) {
         doc["venue"].erase("maintenance_margin");
         doc["venue"]["maintenance_tiers"] = random_tiers(rng, im);
     }
+    if (mechanisms.waterfall) {
+        doc["venue"]["loss_waterfall"] = {{"adl", rng() % 2 == 0 ? "pnl_leverage" : "pro_rata"},
+                                          {"socialised_loss", rng() % 3 == 0}};
+    }
     return doc;
 }
 
@@ -174,6 +181,8 @@ void check_engines_agree(Mechanisms mechanisms) {
     std::uint64_t bad_debt_paths = 0;
     std::uint64_t multi_round_paths = 0;
     std::uint64_t oracle_gap_paths = 0;
+    std::uint64_t adl_paths = 0;
+    std::uint64_t socialised_paths = 0;
     for (std::uint64_t seed = 1; seed <= 40; ++seed) {
         INFO("scenario seed " << seed);
         const Scenario scenario = test::scenario_from(random_scenario(seed, mechanisms));
@@ -201,6 +210,8 @@ void check_engines_agree(Mechanisms mechanisms) {
             bad_debt_paths += fast.path_column("bad_debt").values[p] > 0 ? 1 : 0;
             multi_round_paths += fast.path_column("max_cascade_rounds").values[p] > 1 ? 1 : 0;
             oracle_gap_paths += fast.path_column("oracle_gap_max").values[p] > 0 ? 1 : 0;
+            adl_paths += fast.path_column("adl_notional").values[p] > 0 ? 1 : 0;
+            socialised_paths += fast.path_column("socialised_loss").values[p] > 0 ? 1 : 0;
         }
     }
     // The scenarios exercise what they are meant to.
@@ -210,6 +221,8 @@ void check_engines_agree(Mechanisms mechanisms) {
     // other oracle holds its value for the step, and is then off the market.
     CHECK(multi_round_paths > (mechanisms.oracle ? 30 : 100));
     CHECK((mechanisms.oracle ? oracle_gap_paths > 500 : oracle_gap_paths == 0));
+    CHECK((mechanisms.waterfall ? adl_paths > 50 : adl_paths == 0));
+    CHECK((mechanisms.waterfall ? socialised_paths > 20 : socialised_paths == 0));
 }
 
 void check_conservation(Mechanisms mechanisms) {
@@ -227,6 +240,8 @@ void check_conservation(Mechanisms mechanisms) {
             CHECK(final_fund[p] == doctest::Approx(expected).epsilon(1e-12).scale(fund0 + 1.0));
             CHECK(r.path_column("insurance_fund_min").values[p] >= 0.0);
             CHECK(r.path_column("bad_debt").values[p] >= 0.0);
+            CHECK(r.path_column("adl_notional").values[p] >= 0.0);
+            CHECK(r.path_column("socialised_loss").values[p] >= 0.0);
             // Bad debt only once the fund is empty.
             if (r.path_column("bad_debt").values[p] > 0.0) {
                 CHECK(r.path_column("insurance_fund_min").values[p] == 0.0);
@@ -251,8 +266,13 @@ TEST_CASE("the engines agree under tiered maintenance") {
     check_engines_agree({.tiered = true});
 }
 
-TEST_CASE("the engines agree with every venue mechanism on: liquidity, oracle, tiers") {
-    check_engines_agree({.liquidity = true, .oracle = true, .tiered = true});
+TEST_CASE("the engines agree with the loss waterfall: ADL queues and socialised loss") {
+    // The ADL queue is built from the accounts each engine still holds open.
+    check_engines_agree({.waterfall = true});
+}
+
+TEST_CASE("the engines agree with every venue mechanism on: liquidity, oracle, tiers, ADL") {
+    check_engines_agree({.liquidity = true, .oracle = true, .tiered = true, .waterfall = true});
 }
 
 TEST_CASE("value is conserved on every path, and the fund's own books add up") {
@@ -263,8 +283,12 @@ TEST_CASE("value is conserved with square-root impact, elastic depth and drought
     check_conservation({.liquidity = true});
 }
 
-TEST_CASE("value is conserved with every venue mechanism on: liquidity, oracle, tiers") {
-    check_conservation({.liquidity = true, .oracle = true, .tiered = true});
+TEST_CASE("value is conserved with ADL and socialised loss") {
+    check_conservation({.waterfall = true});
+}
+
+TEST_CASE("value is conserved with every venue mechanism on: liquidity, oracle, tiers, ADL") {
+    check_conservation({.liquidity = true, .oracle = true, .tiered = true, .waterfall = true});
 }
 
 }  // namespace cascade
