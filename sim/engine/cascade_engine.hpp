@@ -381,6 +381,7 @@ class CascadeEngine {
                               long_open_, long_queue_, from_shorts, price, fill, step, round, path,
                               events);
         const LossWaterfall::Adl adl = rules_.venue.loss_waterfall.adl;
+        waterfall_totals_.adl_notional += from_longs.value + from_shorts.value;
         if (from_longs.units > 0.0) {
             tally_.open_size -=
                 deleverage(ledger_, population_.shorts, short_queue_, adl, from_longs.units,
@@ -440,7 +441,6 @@ class CascadeEngine {
                                                                  book.entry[i], book.collateral[i]);
                         order.units += units;
                         order.value += units * bankrupt;
-                        waterfall_totals_.adl_notional += units * bankrupt;
                     }
                 }
                 if (waterfall.socialised_loss && covered < uncovered) {
