@@ -23,6 +23,14 @@ std::uint32_t window_steps(double seconds, const TimeGrid& grid) {
                                                          1.0, std::max<double>(grid.steps, 1.0)));
 }
 
+// A cooldown in whole steps, rounded up: an account partially liquidated at
+// step k may be liquidated again from step k + this on (0: in the next round).
+// Past the horizon it never comes back.
+std::uint32_t cooldown_steps(const PartialLiquidation& partial, const TimeGrid& grid) {
+    const double steps = std::ceil(partial.cooldown_seconds / grid.step_seconds() * (1.0 - 1e-12));
+    return static_cast<std::uint32_t>(std::clamp<double>(steps, 0.0, grid.steps + 1.0));
+}
+
 MarketRules market_rules(const Scenario& scenario, const ShockSchedule& shocks) {
     MarketRules rules;
     rules.venue = scenario.venue;
@@ -41,6 +49,7 @@ MarketRules market_rules(const Scenario& scenario, const ShockSchedule& shocks) 
     const auto frozen = shocks.oracle_frozen();
     rules.oracle = OracleRules(scenario.venue.oracle, grid.step_seconds(),
                                std::vector<std::uint8_t>(frozen.begin(), frozen.end()));
+    rules.partial_cooldown_steps = cooldown_steps(scenario.venue.partial_liquidation, grid);
     return rules;
 }
 
@@ -147,6 +156,7 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
             path, ledger.insurance_fund, ledger.bad_debt(), engine.liquidated_notional()));
     }
     outcome.liquidations = engine.liquidations();
+    outcome.partial_liquidations = engine.partial_liquidations();
     outcome.liquidated_notional = engine.liquidated_notional();
     outcome.penalties = engine.penalties();
     outcome.fund_paid = engine.fund_paid();

@@ -39,7 +39,8 @@ struct PathTraceStorage {
 
 // What a path ends with.
 struct PathOutcome {
-    std::uint64_t liquidations = 0;
+    std::uint64_t liquidations = 0;          // partial ones included
+    std::uint64_t partial_liquidations = 0;  // those that left a position open
     double liquidated_notional = 0.0;
     double penalties = 0.0;
     double fund_paid = 0.0;

@@ -38,6 +38,7 @@ enum Column : std::size_t {
     max_drawdown,
     log_return,
     liquidations,
+    partial_liquidations,
     liquidated_notional,
     bad_debt,
     insurance_fund_final,
@@ -62,7 +63,11 @@ const std::array<DatasetInfo, column_count>& column_infos() {
         {"min_price", "quote currency", "lowest market price on the path, over all grid points"},
         {"max_drawdown", "fraction", "largest fall of the market price from a running peak"},
         {"log_return", "1", "natural log of the final over the initial market price"},
-        {"liquidations", "accounts", "number of accounts liquidated on the path"},
+        {"liquidations", "accounts",
+         "number of liquidations on the path, one account each; a partial liquidation counts as "
+         "one, so an account may count more than once"},
+        {"partial_liquidations", "liquidations",
+         "of those, partial liquidations: ones that left part of the position open"},
         {"liquidated_notional", "quote currency", "notional of the liquidated positions, at fill"},
         {"bad_debt", "quote currency",
          "losses beyond the traders' margin that nothing in the loss waterfall (insurance fund, "
@@ -113,6 +118,7 @@ PathRow path_row(std::span<const double> log_market, const PathOutcome& o, doubl
     row[max_drawdown] = -std::expm1(deepest);
     row[log_return] = log_market.back();
     row[liquidations] = static_cast<double>(o.liquidations);
+    row[partial_liquidations] = static_cast<double>(o.partial_liquidations);
     row[liquidated_notional] = o.liquidated_notional;
     row[bad_debt] = o.bad_debt;
     row[insurance_fund_final] = o.fund_final;

@@ -99,10 +99,8 @@ SideBook make_book(Side side, std::vector<Account> accounts, const VenueConfig& 
     std::vector<Keyed> keyed;
     keyed.reserve(accounts.size());
     for (const Account& a : accounts) {
-        const double trigger = liquidation_price(side, a.size, a.entry, a.collateral, venue);
-        const double log_trigger = trigger > 0.0 ? std::log(trigger / initial_price)
-                                                 : -std::numeric_limits<double>::infinity();
-        keyed.push_back({log_trigger, a});
+        keyed.push_back(
+            {log_liquidation_price(side, a.size, a.entry, a.collateral, venue, initial_price), a});
     }
     // The keyed copies are all that is used from here: free the accounts (the
     // caller moved them in) before the sort and the book's columns allocate.

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <span>
 #include <vector>
@@ -49,6 +50,24 @@ struct LossWaterfall {
     bool any() const { return adl != Adl::off || socialised_loss; }
 };
 
+// Partial liquidation: a liquidated position above `min_notional` (at the
+// price that triggered it) closes only `close_factor` of what is open; the
+// rest stays open on that path with the margin it has left, a new liquidation
+// price, and a cooldown before it can be liquidated again. After
+// `max_partials` partial liquidations, or below `min_notional`, or once its
+// equity at the triggering price is gone, the whole remaining position
+// closes. Hyperliquid (positions above 100,000 USDC: 20 %, then the rest
+// after a 30 s cooldown) is close_factor 0.2, min_notional 1e5,
+// max_partials 1, cooldown 30 s. Formulas: docs/models.md#partial-liquidation.
+struct PartialLiquidation {
+    double close_factor = 1.0;  // 1: every liquidation closes the whole position (off)
+    double min_notional = 0.0;  // quote currency
+    std::uint32_t max_partials = std::numeric_limits<std::uint32_t>::max();  // per account, path
+    double cooldown_seconds = 0.0;
+
+    bool enabled() const { return close_factor < 1.0; }
+};
+
 struct VenueConfig {
     double initial_margin = 0.0;       // fraction of notional at entry; max leverage 1 / this
     double maintenance_margin = 0.0;   // fraction of notional at the current price; NaN when tiered
@@ -59,7 +78,8 @@ struct VenueConfig {
     // Empty: the flat maintenance_margin. Otherwise it replaces it (the scenario
     // gives one or the other), under the flat margin policy.
     std::vector<MaintenanceBracket> maintenance_tiers;
-    LossWaterfall loss_waterfall;  // after the fund: off unless the scenario says
+    LossWaterfall loss_waterfall;            // after the fund: off unless the scenario says
+    PartialLiquidation partial_liquidation;  // off unless the scenario says
 
     double max_leverage() const { return 1.0 / initial_margin; }
 };
@@ -181,6 +201,15 @@ inline bool below_maintenance(Side side, double size, double entry, double colla
     return venue.maintenance_tiers.empty()
                ? below_maintenance(side, size, entry, collateral, venue.maintenance_margin, price)
                : below_maintenance(side, size, entry, collateral, venue.maintenance_tiers, price);
+}
+
+// The liquidation price as the books store it: log of it over the initial
+// price, -inf for a position that can never be liquidated.
+inline double log_liquidation_price(Side side, double size, double entry, double collateral,
+                                    const VenueConfig& venue, double initial_price) {
+    const double trigger = liquidation_price(side, size, entry, collateral, venue);
+    return trigger > 0.0 ? std::log(trigger / initial_price)
+                         : -std::numeric_limits<double>::infinity();
 }
 
 }  // namespace cascade

@@ -20,6 +20,7 @@
 // ScanFinder tests every account's equity directly (O(N)), for differential
 // tests. Both visit accounts in book order, so their sums agree bit for bit.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -35,6 +36,7 @@
 #include "sim/engine/loss_waterfall.hpp"
 #include "sim/engine/margin_tracker.hpp"
 #include "sim/engine/oracle_tracker.hpp"
+#include "sim/engine/position_overlay.hpp"
 
 namespace cascade {
 
@@ -52,10 +54,20 @@ struct MarketRules {
     // empty when the scenario has none.
     std::vector<double> drought_depth;
     OracleRules oracle;  // what liquidations trigger on
+    // Steps a partially liquidated account waits before it can be liquidated
+    // again; 0: from the next round on.
+    std::uint32_t partial_cooldown_steps = 0;
 };
 
-// Finds crossing accounts by cursor: everything before the cursor is
+// Finds crossing accounts by cursor: everything before the cursor has been
 // liquidated on this path; the next candidate is one comparison away.
+//
+// A partially liquidated account (docs/models.md#partial-liquidation) is
+// behind the cursor but still open, with a liquidation price of its own on
+// this path: it waits out its cooldown in a queue, then sits in a heap per
+// side, ordered by that price, whose top joins the book's next account in the
+// quiet test. The cost grows with the accounts this path re-armed, never
+// with the population.
 class CursorFinder {
   public:
     explicit CursorFinder(const Population& population)
@@ -72,9 +84,14 @@ class CursorFinder {
     }
 
     // Appends the book indices of accounts whose liquidation price the market
-    // (log price x relative to the initial price) has crossed.
+    // (log price x relative to the initial price) has crossed, in book order:
+    // re-armed accounts (all behind the cursor) first, then the book's.
     void collect_longs(double x, const MarginLevel& m, std::vector<std::uint32_t>& out) {
         x += m.long_offset;
+        if (!long_heap_.empty()) {
+            take_from_heap(
+                long_heap_, [x](double trigger) { return x < trigger; }, long_below, out);
+        }
         while (next_long_ < longs_.count() && x < longs_.log_trigger[next_long_]) {
             out.push_back(static_cast<std::uint32_t>(next_long_++));
         }
@@ -82,23 +99,103 @@ class CursorFinder {
     }
     void collect_shorts(double x, const MarginLevel& m, std::vector<std::uint32_t>& out) {
         x += m.short_offset;
+        if (!short_heap_.empty()) {
+            take_from_heap(
+                short_heap_, [x](double trigger) { return x > trigger; }, short_above, out);
+        }
         while (next_short_ < shorts_.count() && x > shorts_.log_trigger[next_short_]) {
             out.push_back(static_cast<std::uint32_t>(next_short_++));
         }
         refresh();
     }
 
-    // Not yet liquidated on this path: at or after the side's cursor.
-    bool is_open(Side side, std::size_t index) const {
+    // Not yet collected on this path: at or after the side's cursor. (A
+    // re-armed account is behind it: the engine's overlay says it is open.)
+    bool not_collected(Side side, std::size_t index) const {
         return index >= (side == Side::long_side ? next_long_ : next_short_);
     }
 
+    // Puts back a partially liquidated account with what is left of it:
+    // it can be collected again from step `ready` on (`now`: the current step).
+    void rearm(Side side, std::uint32_t index, const OpenPosition& position, std::uint32_t ready,
+               std::uint32_t now) {
+        const Rearmed entry{position.log_trigger, index, ready};
+        if (ready > now) {
+            (side == Side::long_side ? cooling_longs_ : cooling_shorts_).push_back(entry);
+            return;
+        }
+        push(side, entry);
+        refresh();
+    }
+
+    // Moves the accounts whose cooldown ends by `step` into the heaps. The
+    // cooldown is the same for all, so each queue is in order of `ready`.
+    void release(std::uint32_t step) {
+        if (cooling_longs_.empty() && cooling_shorts_.empty()) [[likely]] {
+            return;
+        }
+        while (!cooling_longs_.empty() && cooling_longs_.front().ready <= step) {
+            push(Side::long_side, cooling_longs_.front());
+            cooling_longs_.pop_front();
+        }
+        while (!cooling_shorts_.empty() && cooling_shorts_.front().ready <= step) {
+            push(Side::short_side, cooling_shorts_.front());
+            cooling_shorts_.pop_front();
+        }
+        refresh();
+    }
+
   private:
+    struct Rearmed {
+        double log_trigger = 0.0;
+        std::uint32_t index = 0;
+        std::uint32_t ready = 0;  // first step it may be collected at
+    };
+    // The heaps' tops: the long that crosses first has the highest
+    // liquidation price, the short the lowest.
+    static bool long_below(const Rearmed& a, const Rearmed& b) {
+        return a.log_trigger < b.log_trigger;
+    }
+    static bool short_above(const Rearmed& a, const Rearmed& b) {
+        return a.log_trigger > b.log_trigger;
+    }
+
+    void push(Side side, const Rearmed& entry) {
+        if (side == Side::long_side) {
+            long_heap_.push_back(entry);
+            std::push_heap(long_heap_.begin(), long_heap_.end(), long_below);
+        } else {
+            short_heap_.push_back(entry);
+            std::push_heap(short_heap_.begin(), short_heap_.end(), short_above);
+        }
+    }
+
+    // Pops every crossed account off `heap` (ordered by `top_last`) and
+    // appends their indices in book order.
+    template <class Crossed>
+    static void take_from_heap(std::vector<Rearmed>& heap, Crossed crossed,
+                               bool (*top_last)(const Rearmed&, const Rearmed&),
+                               std::vector<std::uint32_t>& out) {
+        const std::size_t first = out.size();
+        while (!heap.empty() && crossed(heap.front().log_trigger)) {
+            out.push_back(heap.front().index);
+            std::pop_heap(heap.begin(), heap.end(), top_last);
+            heap.pop_back();
+        }
+        std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+    }
+
     void refresh() {
         constexpr double kInf = std::numeric_limits<double>::infinity();
         next_long_trigger_ = next_long_ < longs_.count() ? longs_.log_trigger[next_long_] : -kInf;
         next_short_trigger_ =
             next_short_ < shorts_.count() ? shorts_.log_trigger[next_short_] : kInf;
+        if (!long_heap_.empty()) {
+            next_long_trigger_ = std::max(next_long_trigger_, long_heap_.front().log_trigger);
+        }
+        if (!short_heap_.empty()) {
+            next_short_trigger_ = std::min(next_short_trigger_, short_heap_.front().log_trigger);
+        }
     }
 
     const SideBook& longs_;
@@ -107,6 +204,30 @@ class CursorFinder {
     std::size_t next_short_ = 0;
     double next_long_trigger_ = 0.0;
     double next_short_trigger_ = 0.0;
+    // A first-in, first-out queue that allocates nothing until used (a
+    // std::deque allocates when constructed, and a finder is made per path).
+    class CoolingQueue {
+      public:
+        bool empty() const { return head_ == items_.size(); }
+        const Rearmed& front() const { return items_[head_]; }
+        void push_back(const Rearmed& entry) { items_.push_back(entry); }
+        void pop_front() {
+            if (++head_ == items_.size()) {
+                items_.clear();
+                head_ = 0;
+            }
+        }
+
+      private:
+        std::vector<Rearmed> items_;
+        std::size_t head_ = 0;
+    };
+
+    // Partially liquidated accounts of this path: cooling down, then armed.
+    CoolingQueue cooling_longs_;
+    CoolingQueue cooling_shorts_;
+    std::vector<Rearmed> long_heap_;
+    std::vector<Rearmed> short_heap_;
 };
 
 template <class Finder>
@@ -123,7 +244,8 @@ class CascadeEngine {
           depth_(rules.impact.elastic_depth, rules.step_years, rules.depth_window_steps),
           oracle_(rules.oracle),
           market_is_oracle_(rules.oracle.live && rules.oracle.frozen.empty()),
-          waterfall_(rules.venue.loss_waterfall.any()) {
+          waterfall_(rules.venue.loss_waterfall.any()),
+          partial_(rules.venue.partial_liquidation.enabled()) {
         ledger_.trader_collateral = population.total_collateral;
         ledger_.insurance_fund = rules.venue.insurance_fund;
         initial_total_ = ledger_.total();
@@ -137,6 +259,9 @@ class CascadeEngine {
     void step(std::uint32_t step, double x_exo, std::uint64_t path,
               std::vector<LiquidationEvent>* events) {
         impact_ *= rules_.impact_decay;
+        if (partial_) [[unlikely]] {
+            finder_.release(step);  // partially liquidated accounts whose cooldown ended
+        }
         if (market_is_oracle_) [[likely]] {
             // The venue marks to its own price, round after round (the step
             // as it was before oracles: nothing more to do or remember).
@@ -165,7 +290,8 @@ class CascadeEngine {
     const Ledger& ledger() const { return ledger_; }
     double initial_total() const { return initial_total_; }
     double fund_min() const { return tally_.fund_min; }
-    std::uint64_t liquidations() const { return tally_.liquidations; }
+    std::uint64_t liquidations() const { return tally_.liquidations; }  // partial ones included
+    std::uint64_t partial_liquidations() const { return tally_.partial_liquidations; }
     double liquidated_notional() const { return tally_.liquidated_notional; }
     double penalties() const { return tally_.penalties; }
     double fund_paid() const { return tally_.fund_paid; }
@@ -248,8 +374,8 @@ class CascadeEngine {
                 oracle_gap_sum_ +=
                     gap * static_cast<double>(crossing_longs_.size() + crossing_shorts_.size());
             }
-            if (waterfall_) [[unlikely]] {
-                if (!waterfall_round(impact, x, step, round, path, events)) {
+            if (overlaid_) [[unlikely]] {
+                if (!overlay_round(impact, x, x_trigger, step, round, path, events)) {
                     continue;  // every account that crossed had been deleveraged already
                 }
             } else {
@@ -294,7 +420,8 @@ class CascadeEngine {
                 settle(ledger, s, size, book.entry[i], book.collateral[i], fill, penalty_rate);
             count(tally, ledger, book, i, size, fill, result);
             if (events != nullptr) {
-                events->push_back(event_of(book, i, size, offset, fill, result, step, round, path));
+                events->push_back(event_of(book, i, book.log_trigger[i], size, offset, fill, result,
+                                           step, round, path));
             }
         }
         ledger_ = ledger;
@@ -305,6 +432,7 @@ class CascadeEngine {
     // copy, which the compiler holds in registers (see settle_all).
     struct Tally {
         std::uint64_t liquidations = 0;
+        std::uint64_t partial_liquidations = 0;  // of them, those that left a position open
         double liquidated_notional = 0.0;
         double penalties = 0.0;
         double fund_paid = 0.0;
@@ -312,11 +440,15 @@ class CascadeEngine {
         double fund_min = 0.0;
     };
 
-    // Counts the liquidation of `size` units of account i of `book`.
+    // Counts the liquidation of `size` units of account i of `book`; the
+    // cohort's count of liquidated accounts only for the account's first
+    // (`again`: it was partially liquidated before on this path).
     void count(Tally& tally, const Ledger& ledger, const SideBook& book, std::uint32_t i,
-               double size, double fill, const Settlement& result) {
+               double size, double fill, const Settlement& result, bool again = false) {
         ++tally.liquidations;
-        ++cohort_liquidations_[book.cohort[i]];
+        if (!again) {
+            ++cohort_liquidations_[book.cohort[i]];
+        }
         tally.liquidated_notional += size * fill;
         tally.penalties += result.penalty;
         tally.fund_paid += result.fund_paid;
@@ -324,11 +456,12 @@ class CascadeEngine {
         tally.fund_min = std::min(tally.fund_min, ledger.insurance_fund);
     }
 
-    // The event of that liquidation; `offset` moves the book's liquidation
-    // price to the one in force (the margin policy).
-    LiquidationEvent event_of(const SideBook& book, std::uint32_t i, double size, double offset,
-                              double fill, const Settlement& result, std::uint32_t step,
-                              std::uint32_t round, std::uint64_t path) const {
+    // The event of that liquidation; `offset` moves the account's liquidation
+    // price (`log_trigger`, in the books' terms) to the one in force (the
+    // margin policy).
+    LiquidationEvent event_of(const SideBook& book, std::uint32_t i, double log_trigger,
+                              double size, double offset, double fill, const Settlement& result,
+                              std::uint32_t step, std::uint32_t round, std::uint64_t path) const {
         return {path,
                 step,
                 round,
@@ -336,36 +469,31 @@ class CascadeEngine {
                 book.cohort[i],
                 static_cast<std::int8_t>(book.side),
                 size,
-                rules_.initial_price * std::exp(book.log_trigger[i] - offset),
+                rules_.initial_price * std::exp(log_trigger - offset),
                 fill,
                 result.penalty,
                 result.shortfall};
     }
 
-    // A round under a loss waterfall after the fund. The same as the plain
-    // round (one net order, one fill, settlement in book order), but accounts
-    // are taken at what is still open of them on this path, and the units of
-    // bankrupt positions handed to ADL close against the opposite side at
-    // their bankruptcy prices instead of in the market: the market moves only
-    // by the rest. (The round's fill is priced for its whole order, before the
-    // waterfall is known.) Returns false when no account was left to
-    // liquidate.
-    [[gnu::noinline]] bool waterfall_round(const ImpactConfig& impact, double x, std::uint32_t step,
-                                           std::uint32_t round, std::uint64_t path,
-                                           std::vector<LiquidationEvent>* events) {
-        const auto open_units = [](const SideBook& book, std::vector<std::uint32_t>& indices,
-                                   const OpenFractions& fractions) {
-            if (!fractions.empty()) {
-                std::erase_if(indices, [&](std::uint32_t i) { return !(fractions.of(i) > 0.0); });
-            }
-            double units = 0.0;
-            for (std::uint32_t i : indices) {
-                units += book.size[i] * fractions.of(i);
-            }
-            return units;
-        };
-        const double sold = open_units(population_.longs, crossing_longs_, long_open_);
-        const double bought = open_units(population_.shorts, crossing_shorts_, short_open_);
+    // A round when the path may hold accounts the books no longer describe
+    // (partial liquidation, a loss waterfall after the fund). The same as the
+    // plain round (one net order, one fill, settlement in book order), but
+    // each account is taken as it stands on this path (the overlay), for the
+    // units its liquidation closes (all, or a partial one's share); and the
+    // units of bankrupt positions handed to ADL close against the opposite
+    // side at their bankruptcy prices instead of in the market: the market
+    // moves only by the rest. (The round's fill is priced for its whole
+    // order, before the waterfall is known.) Returns false when no account
+    // was left to liquidate.
+    [[gnu::noinline]] bool overlay_round(const ImpactConfig& impact, double x, double x_trigger,
+                                         std::uint32_t step, std::uint32_t round,
+                                         std::uint64_t path,
+                                         std::vector<LiquidationEvent>* events) {
+        const double trigger_price = rules_.initial_price * std::exp(x_trigger);
+        const double sold = plan_closes(population_.longs, long_overlay_, trigger_price,
+                                        crossing_longs_, closing_longs_);
+        const double bought = plan_closes(population_.shorts, short_overlay_, trigger_price,
+                                          crossing_shorts_, closing_shorts_);
         if (crossing_longs_.empty() && crossing_shorts_.empty()) {
             return false;
         }
@@ -374,23 +502,23 @@ class CascadeEngine {
         const double fill = price * move.fill_factor;
         AdlOrder from_longs;
         AdlOrder from_shorts;
-        settle_with_waterfall(population_.longs, crossing_longs_, long_open_, population_.shorts,
-                              short_open_, short_queue_, from_longs, price, fill, step, round, path,
-                              events);
-        settle_with_waterfall(population_.shorts, crossing_shorts_, short_open_, population_.longs,
-                              long_open_, long_queue_, from_shorts, price, fill, step, round, path,
-                              events);
+        settle_overlaid(population_.longs, crossing_longs_, closing_longs_, long_overlay_,
+                        population_.shorts, short_overlay_, short_queue_, from_longs, price, fill,
+                        step, round, path, events);
+        settle_overlaid(population_.shorts, crossing_shorts_, closing_shorts_, short_overlay_,
+                        population_.longs, long_overlay_, long_queue_, from_shorts, price, fill,
+                        step, round, path, events);
         const LossWaterfall::Adl adl = rules_.venue.loss_waterfall.adl;
         waterfall_totals_.adl_notional += from_longs.value + from_shorts.value;
         if (from_longs.units > 0.0) {
             tally_.open_size -=
                 deleverage(ledger_, population_.shorts, short_queue_, adl, from_longs.units,
-                           from_longs.value / from_longs.units, short_open_, waterfall_totals_);
+                           from_longs.value / from_longs.units, short_overlay_, waterfall_totals_);
         }
         if (from_shorts.units > 0.0) {
             tally_.open_size -=
                 deleverage(ledger_, population_.longs, long_queue_, adl, from_shorts.units,
-                           from_shorts.value / from_shorts.units, long_open_, waterfall_totals_);
+                           from_shorts.value / from_shorts.units, long_overlay_, waterfall_totals_);
         }
         impact_ = from_longs.units > 0.0 || from_shorts.units > 0.0
                       ? apply_impact(impact, impact_,
@@ -400,27 +528,63 @@ class CascadeEngine {
         return true;
     }
 
-    // Settles one side's crossing accounts at `fill` under the waterfall: the
-    // fund first, then ADL against `opposite` (its queue built, at the market
-    // price `price`, the first time a shortfall in this round needs it), then
-    // the haircut; the units handed to ADL are added to `order`.
-    void settle_with_waterfall(const SideBook& book, const std::vector<std::uint32_t>& indices,
-                               const OpenFractions& fractions, const SideBook& opposite,
-                               const OpenFractions& opposite_fractions, AdlQueue& opposite_queue,
-                               AdlOrder& order, double price, double fill, std::uint32_t step,
-                               std::uint32_t round, std::uint64_t path,
-                               std::vector<LiquidationEvent>* events) {
+    // The units each crossing account of `book` closes (into `closing`, by
+    // position in `indices`), and their sum: all that is open, or a partial
+    // liquidation's share of it, judged at the price that triggered it.
+    // Accounts ADL has closed entirely leave `indices`.
+    double plan_closes(const SideBook& book, const PositionOverlay& overlay, double trigger_price,
+                       std::vector<std::uint32_t>& indices, std::vector<double>& closing) const {
+        closing.clear();
+        if (!overlay.empty()) {
+            std::erase_if(indices, [&](std::uint32_t i) {
+                const OpenPosition* touched = overlay.find(i);
+                return touched != nullptr && !(touched->size > 0.0);
+            });
+        }
+        const PartialLiquidation& partial = rules_.venue.partial_liquidation;
+        const double s = sign(book.side);
+        double units = 0.0;
+        for (std::uint32_t i : indices) {
+            const OpenPosition position = overlay.of(book, i);
+            double close = position.size;
+            if (partial_ && position.partials < partial.max_partials &&
+                position.size * trigger_price >= partial.min_notional &&
+                position.collateral + s * position.size * (trigger_price - book.entry[i]) > 0.0) {
+                close = position.size * partial.close_factor;
+            }
+            closing.push_back(close);
+            units += close;
+        }
+        return units;
+    }
+
+    // Settles one side's crossing accounts at `fill` for the units planned:
+    // the fund first, then ADL against `opposite` (its queue built, at the
+    // market price `price`, the first time a shortfall in this round needs
+    // it), then the haircut; the units handed to ADL are added to `order`. A
+    // partial liquidation closes its units with their share of the margin,
+    // puts what equity that share has left back into the margin of the rest,
+    // and re-arms the account at the rest's liquidation price.
+    void settle_overlaid(const SideBook& book, const std::vector<std::uint32_t>& indices,
+                         const std::vector<double>& closing, PositionOverlay& overlay,
+                         const SideBook& opposite, const PositionOverlay& opposite_overlay,
+                         AdlQueue& opposite_queue, AdlOrder& order, double price, double fill,
+                         std::uint32_t step, std::uint32_t round, std::uint64_t path,
+                         std::vector<LiquidationEvent>* events) {
         const double s = sign(book.side);
         const double offset = book.side == Side::long_side ? margin_.level().long_offset
                                                            : margin_.level().short_offset;
         const LossWaterfall& waterfall = rules_.venue.loss_waterfall;
         bool queue_built = false;
-        for (std::uint32_t i : indices) {
-            const double fraction = fractions.of(i);
-            const double size = book.size[i] * fraction;
-            const double collateral = book.collateral[i] * fraction;
+        for (std::size_t k = 0; k < indices.size(); ++k) {
+            const std::uint32_t i = indices[k];
+            OpenPosition position = overlay.of(book, i);
+            const double units = closing[k];
+            const bool partial = units < position.size;
+            const double collateral =
+                partial ? position.collateral * (units / position.size) : position.collateral;
             // Of `uncovered` (out of `shortfall`): ADL takes the share of the
-            // position the opposite side can absorb, each unit closed at the
+            // units the opposite side can absorb, each closed at the
             // bankruptcy price, where its equity is 0: that unit's share of the
             // shortfall is not incurred. A haircut on the counterparty's
             // profit, up to what it holds, takes what ADL cannot.
@@ -428,19 +592,21 @@ class CascadeEngine {
                 double covered = 0.0;
                 if (waterfall.adl != LossWaterfall::Adl::off) {
                     if (!queue_built) {
-                        opposite_queue.build(
-                            opposite, opposite_fractions, price, waterfall.adl,
-                            [&](std::uint32_t j) { return finder_.is_open(opposite.side, j); });
+                        opposite_queue.build(opposite, opposite_overlay, price, waterfall.adl,
+                                             [&](std::uint32_t j) {
+                                                 return finder_.not_collected(opposite.side, j);
+                                             });
                         queue_built = true;
                     }
-                    const double needed = size * (uncovered / shortfall);
-                    const double units = std::min(needed, opposite_queue.capacity() - order.units);
-                    if (units > 0.0) {
-                        covered = units == needed ? uncovered : shortfall * (units / size);
-                        const double bankrupt = bankruptcy_price(book.side, book.size[i],
-                                                                 book.entry[i], book.collateral[i]);
-                        order.units += units;
-                        order.value += units * bankrupt;
+                    const double needed = units * (uncovered / shortfall);
+                    const double adl_units =
+                        std::min(needed, opposite_queue.capacity() - order.units);
+                    if (adl_units > 0.0) {
+                        covered = adl_units == needed ? uncovered : shortfall * (adl_units / units);
+                        const double bankrupt = bankruptcy_price(
+                            book.side, position.size, book.entry[i], position.collateral);
+                        order.units += adl_units;
+                        order.value += adl_units * bankrupt;
                     }
                 }
                 if (waterfall.socialised_loss && covered < uncovered) {
@@ -452,11 +618,35 @@ class CascadeEngine {
                 }
                 return covered;
             };
-            const Settlement result = settle(ledger_, s, size, book.entry[i], collateral, fill,
+            const Settlement result = settle(ledger_, s, units, book.entry[i], collateral, fill,
                                              rules_.venue.liquidation_penalty, cover);
-            count(tally_, ledger_, book, i, size, fill, result);
+            count(tally_, ledger_, book, i, units, fill, result, position.rearmed);
             if (events != nullptr) {
-                events->push_back(event_of(book, i, size, offset, fill, result, step, round, path));
+                events->push_back(event_of(book, i, position.log_trigger, units, offset, fill,
+                                           result, step, round, path));
+            }
+            if (partial) {
+                // The equity of the closed share after the penalty (none when
+                // the fill was beyond its bankruptcy price) stays as margin.
+                const double kept =
+                    result.shortfall > 0.0
+                        ? 0.0
+                        : collateral + s * units * (fill - book.entry[i]) - result.penalty;
+                ledger_.trader_cash -= kept;
+                ledger_.trader_collateral += kept;
+                position.size -= units;
+                position.collateral += kept - collateral;
+                position.log_trigger =
+                    log_liquidation_price(book.side, position.size, book.entry[i],
+                                          position.collateral, rules_.venue, rules_.initial_price);
+                ++position.partials;
+                position.rearmed = true;
+                overlay.set(i, position);
+                finder_.rearm(book.side, i, position, step + rules_.partial_cooldown_steps, step);
+                ++tally_.partial_liquidations;
+            } else if (overlay.find(i) != nullptr) {
+                overlay.set(i, OpenPosition{0.0, 0.0, position.log_trigger, position.partials,
+                                            position.rearmed});
             }
         }
     }
@@ -469,10 +659,12 @@ class CascadeEngine {
     DepthTracker depth_;
     ImpactConfig scaled_impact_;  // the impact at this step's depth, when not 1
     OracleTracker oracle_;
-    const bool market_is_oracle_;  // the instant market oracle, never frozen
-    const bool waterfall_;         // ADL or socialised loss after the fund
-    OpenFractions long_open_;      // accounts deleveraged on this path
-    OpenFractions short_open_;
+    const bool market_is_oracle_;                   // the instant market oracle, never frozen
+    const bool waterfall_;                          // ADL or socialised loss after the fund
+    const bool partial_;                            // partial liquidation
+    const bool overlaid_ = waterfall_ || partial_;  // accounts may differ from their book entries
+    PositionOverlay long_overlay_;  // accounts this path touched without closing them
+    PositionOverlay short_overlay_;
     AdlQueue long_queue_;  // longs ADL may close this round (against bankrupt shorts)
     AdlQueue short_queue_;
     WaterfallTotals waterfall_totals_;
@@ -489,6 +681,8 @@ class CascadeEngine {
     double min_log_exogenous_ = 0.0;
     std::vector<std::uint32_t> crossing_longs_;
     std::vector<std::uint32_t> crossing_shorts_;
+    std::vector<double> closing_longs_;  // units each crossing account closes (overlay rounds)
+    std::vector<double> closing_shorts_;
 };
 
 }  // namespace cascade

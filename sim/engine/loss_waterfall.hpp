@@ -6,45 +6,22 @@
 // the market's profit on the path; what remains is bad debt. Formulas and the
 // venues they mirror: docs/models.md#loss-waterfall.
 //
-// Cost model. Deleveraged accounts are recorded in a sparse per-path overlay
-// (book index -> the fraction of its position still open), so the shared,
-// sorted books stay untouched and a path pays only for the accounts it
-// touches. Building the ADL queue scans the opposite book once per round that
-// needs it: ADL happens only once the insurance fund is exhausted.
+// Cost model. Deleveraged accounts are recorded in the sparse per-path
+// overlay (sim/engine/position_overlay.hpp), so the shared, sorted books stay
+// untouched and a path pays only for the accounts it touches. Building the ADL queue scans the
+// opposite book once per round that needs it: ADL happens only once the insurance fund is
+// exhausted.
 
 #include <algorithm>
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 #include "models/population/population.hpp"
 #include "models/venue/venue.hpp"
 #include "sim/engine/ledger.hpp"
+#include "sim/engine/position_overlay.hpp"
 
 namespace cascade {
-
-// The fraction of each account's position still open on this path, by book
-// index; 1 for every account the overlay does not hold. A proportional
-// reduction (size and collateral alike) leaves the liquidation price of a flat
-// margin unchanged, so the sorted books stay valid for the reduced account.
-class OpenFractions {
-  public:
-    bool empty() const { return remaining_.empty(); }
-    double of(std::uint32_t index) const {
-        if (remaining_.empty()) {
-            return 1.0;
-        }
-        const auto it = remaining_.find(index);
-        return it == remaining_.end() ? 1.0 : it->second;
-    }
-    // Returns true when the account is touched for the first time on this path.
-    bool set(std::uint32_t index, double fraction) {
-        return remaining_.insert_or_assign(index, fraction).second;
-    }
-
-  private:
-    std::unordered_map<std::uint32_t, double> remaining_;
-};
 
 // The units of one side's bankrupt positions a round hands to ADL, and their
 // value at their bankruptcy prices; the opposite accounts close them at the
@@ -67,35 +44,40 @@ class AdlQueue {
   public:
     struct Candidate {
         std::uint32_t index = 0;
-        double open_units = 0.0;  // size x the fraction still open
+        double open_units = 0.0;  // units still open on this path
         double score = 0.0;       // pnl_leverage: PnL % x effective leverage
     };
 
-    // Every account of `book` still open on this path (is_open: not
-    // liquidated; a fraction above 0: not wholly deleveraged) and in profit at
-    // `price`, ranked for `adl`. Ties keep book order: the ranking is the same
+    // Every account of `book` still open on this path and in profit at
+    // `price`, ranked for `adl`. Open: as the overlay has it when the path has
+    // touched the account, otherwise as `not_collected(i)` says (the finder
+    // has not liquidated it). Ties keep book order: the ranking is the same
     // for every engine and thread count.
-    template <class IsOpen>
-    void build(const SideBook& book, const OpenFractions& fractions, double price,
-               LossWaterfall::Adl adl, IsOpen&& is_open) {
+    template <class NotCollected>
+    void build(const SideBook& book, const PositionOverlay& overlay, double price,
+               LossWaterfall::Adl adl, NotCollected&& not_collected) {
         candidates_.clear();
         capacity_ = 0.0;
         const double s = sign(book.side);
         for (std::uint32_t i = 0; i < book.count(); ++i) {
-            if (!is_open(i)) {
+            const OpenPosition* touched = overlay.find(i);
+            if (touched != nullptr ? !(touched->size > 0.0) : !not_collected(i)) {
                 continue;
             }
-            const double fraction = fractions.of(i);
             const double gain = s * (price - book.entry[i]);  // PnL per unit
-            if (!(fraction > 0.0) || !(gain > 0.0)) {
+            if (!(gain > 0.0)) {
                 continue;
             }
             // Both factors are ratios of amounts that scale with the position,
-            // so the score is that of the full position.
-            const double pnl = gain * book.size[i];
-            const double score =
-                (pnl / book.collateral[i]) * (book.size[i] * price / (book.collateral[i] + pnl));
-            const double units = book.size[i] * fraction;
+            // so a proportional cut (ADL) leaves the score of the full
+            // position; a partial liquidation changed the margin, so a
+            // re-armed account is scored as it stands.
+            const bool rearmed = touched != nullptr && touched->rearmed;
+            const double size = rearmed ? touched->size : book.size[i];
+            const double collateral = rearmed ? touched->collateral : book.collateral[i];
+            const double pnl = gain * size;
+            const double score = (pnl / collateral) * (size * price / (collateral + pnl));
+            const double units = touched != nullptr ? touched->size : book.size[i];
             candidates_.push_back({i, units, score});
             capacity_ += units;
         }
@@ -117,11 +99,11 @@ class AdlQueue {
 // Closes `units` of opposite-side `book` accounts at `price` against the
 // counterparty, from the queue: from the top for a ranked queue, the same
 // fraction of each for pro rata. Each closes like a trader's own order: its
-// collateral comes back with the PnL at `price`. Records the new open
-// fractions; returns the units closed (== units, up to rounding).
+// share of the margin comes back with the PnL at `price`. Records what stays
+// open in the overlay; returns the units closed (== units, up to rounding).
 inline double deleverage(Ledger& ledger, const SideBook& book, const AdlQueue& queue,
                          LossWaterfall::Adl adl, double units, double price,
-                         OpenFractions& fractions, WaterfallTotals& totals) {
+                         PositionOverlay& overlay, WaterfallTotals& totals) {
     const double s = sign(book.side);
     const double share = adl == LossWaterfall::Adl::pro_rata ? units / queue.capacity() : 0.0;
     double left = units;
@@ -136,16 +118,19 @@ inline double deleverage(Ledger& ledger, const SideBook& book, const AdlQueue& q
         if (!(closed > 0.0)) {
             continue;
         }
-        const double size = book.size[c.index];
-        const double collateral = book.collateral[c.index] * (closed / size);
+        OpenPosition position = overlay.of(book, c.index);
+        // Closing all that is open leaves exactly 0, not a rounding residue.
+        const bool all = closed == c.open_units;
+        const double collateral =
+            all ? position.collateral : position.collateral * (closed / position.size);
         ledger.trader_collateral -= collateral;
         ledger.trader_cash += collateral;
         const double pnl = s * closed * (price - book.entry[c.index]);
         ledger.counterparty -= pnl;
         ledger.trader_cash += pnl;
-        // Closing all that is open leaves exactly 0, not a rounding residue.
-        const double open_after = closed == c.open_units ? 0.0 : c.open_units - closed;
-        if (fractions.set(c.index, open_after / size)) {
+        position.size = all ? 0.0 : position.size - closed;
+        position.collateral = all ? 0.0 : position.collateral - collateral;
+        if (overlay.set(c.index, position)) {
             ++totals.adl_accounts;
         }
         left -= closed;

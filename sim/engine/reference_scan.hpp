@@ -4,16 +4,20 @@
 // trigger price (the market's, or the venue's oracle), straight from the
 // definition (flat, or the tiered table's bracket at the account's notional
 // at that price). O(N) per round: slow and obviously correct, for
-// differential tests against CursorFinder and as `--engine reference`.
+// differential tests against CursorFinder and as `--engine reference`. A
+// partially liquidated account is tested with what is left of it, once its
+// cooldown is over.
 
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "models/population/population.hpp"
 #include "models/venue/venue.hpp"
 #include "sim/engine/margin_tracker.hpp"
+#include "sim/engine/position_overlay.hpp"
 
 namespace cascade {
 
@@ -35,29 +39,59 @@ class ScanFinder {
     // The margin in force, m.maintenance, straight into the equity test (a
     // tiered table has no margin policy, so it is the table itself).
     void collect_longs(double x, const MarginLevel& m, std::vector<std::uint32_t>& out) {
-        collect(longs_, x, m.maintenance, open_long_, out);
+        collect(longs_, x, m.maintenance, open_long_, rearmed_longs_, out);
     }
     void collect_shorts(double x, const MarginLevel& m, std::vector<std::uint32_t>& out) {
-        collect(shorts_, x, m.maintenance, open_short_, out);
+        collect(shorts_, x, m.maintenance, open_short_, rearmed_shorts_, out);
     }
 
-    // Not yet liquidated on this path.
-    bool is_open(Side side, std::size_t index) const {
+    // Not yet collected on this path (or re-armed since).
+    bool not_collected(Side side, std::size_t index) const {
         return (side == Side::long_side ? open_long_ : open_short_)[index] != 0;
     }
 
+    // A partially liquidated account, open again with `position` from step
+    // `ready` on (a copy: a later proportional cut by ADL leaves its test
+    // unchanged under a flat margin).
+    void rearm(Side side, std::uint32_t index, const OpenPosition& position, std::uint32_t ready,
+               std::uint32_t) {
+        (side == Side::long_side ? open_long_ : open_short_)[index] = 1;
+        (side == Side::long_side ? rearmed_longs_ : rearmed_shorts_)[index] = {position, ready};
+    }
+    void release(std::uint32_t step) { step_ = step; }
+
   private:
+    struct Rearmed {
+        OpenPosition position;
+        std::uint32_t ready = 0;
+    };
+
     void collect(const SideBook& book, double x, double maintenance_margin, std::vector<char>& open,
+                 const std::unordered_map<std::uint32_t, Rearmed>& rearmed,
                  std::vector<std::uint32_t>& out) {
         const double price = initial_price_ * std::exp(x);
-        for (std::size_t i = 0; i < book.count(); ++i) {
-            if (open[i] &&
-                (tiers_.empty() ? below_maintenance(book.side, book.size[i], book.entry[i],
-                                                    book.collateral[i], maintenance_margin, price)
-                                : below_maintenance(book.side, book.size[i], book.entry[i],
-                                                    book.collateral[i], tiers_, price))) {
+        for (std::uint32_t i = 0; i < book.count(); ++i) {
+            if (!open[i]) {
+                continue;
+            }
+            double size = book.size[i];
+            double collateral = book.collateral[i];
+            if (!rearmed.empty()) {
+                const auto it = rearmed.find(i);
+                if (it != rearmed.end()) {
+                    if (it->second.ready > step_) {
+                        continue;  // cooling down
+                    }
+                    size = it->second.position.size;
+                    collateral = it->second.position.collateral;
+                }
+            }
+            if (tiers_.empty() ? below_maintenance(book.side, size, book.entry[i], collateral,
+                                                   maintenance_margin, price)
+                               : below_maintenance(book.side, size, book.entry[i], collateral,
+                                                   tiers_, price)) {
                 open[i] = 0;
-                out.push_back(static_cast<std::uint32_t>(i));
+                out.push_back(i);
             }
         }
     }
@@ -66,6 +100,9 @@ class ScanFinder {
     const SideBook& shorts_;
     std::vector<char> open_long_;
     std::vector<char> open_short_;
+    std::unordered_map<std::uint32_t, Rearmed> rearmed_longs_;
+    std::unordered_map<std::uint32_t, Rearmed> rearmed_shorts_;
+    std::uint32_t step_ = 0;
     double initial_price_;
     std::span<const MaintenanceBracket> tiers_;
 };

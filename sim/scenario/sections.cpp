@@ -268,6 +268,23 @@ VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid) {
                                                      : LossWaterfall::Adl::off;
         v.loss_waterfall.socialised_loss = waterfall.boolean("socialised_loss", false);
     });
+    r.object("partial_liquidation", [&](ObjectReader& partial) {
+        PartialLiquidation& p = v.partial_liquidation;
+        p.close_factor = partial.number("close_factor", Range::left_open(0.0, 1.0), 1.0);
+        p.min_notional = partial.number("min_notional", Range::closed(0.0, 1e18), 0.0);
+        if (const auto limit = partial.optional_integer("max_partials", 1, 1'000'000)) {
+            p.max_partials = static_cast<std::uint32_t>(*limit);
+        }
+        p.cooldown_seconds = partial.duration("cooldown", Range::non_negative(), "0s").seconds;
+        if (p.enabled() && p.min_notional == 0.0 && !partial.has("max_partials")) {
+            partial.diagnostics().error(
+                partial.pointer_to("min_notional"),
+                fmt::format("with close_factor {:g} a position would be cut into ever smaller "
+                            "pieces and never closed: give min_notional > 0 (positions below "
+                            "it close in full) or max_partials",
+                            p.close_factor));
+        }
+    });
     return v;
 }
 

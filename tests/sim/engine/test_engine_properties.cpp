@@ -2,8 +2,8 @@
 // the reference scan engine, and value is conserved on every path, also with
 // the liquidity mechanisms on (square-root impact, elastic depth, droughts)
 // with a tiered maintenance margin, with the loss waterfall after the fund
-// (ADL, socialised loss), and with every venue mechanism on (those, and the
-// oracle with its outages).
+// (ADL, socialised loss), with partial liquidation, and with every venue
+// mechanism on (those, and the oracle with its outages).
 
 #include <doctest/doctest.h>
 
@@ -27,12 +27,15 @@ double between(Rng& rng, double lo, double hi) {
 // linear impact with elastic depth, and a liquidity drought; with `oracle`,
 // after those, a random oracle (any model, either source) and an outage; with
 // `tiered`, a tiered maintenance margin instead of the flat one; with
-// `waterfall`, last, ADL (either ranking) and sometimes socialised loss.
+// `waterfall`, ADL (either ranking) and sometimes socialised loss; with
+// `partial`, last, partial liquidation (a random close factor, notional floor,
+// limit and cooldown of 0 to 3 steps).
 struct Mechanisms {
     bool liquidity = false;
     bool oracle = false;
     bool tiered = false;
     bool waterfall = false;
+    bool partial = false;
 };
 
 // Four brackets whose caps the cohorts' notionals (lognormal around 1e4) span,
@@ -160,6 +163,15 @@ nlohmann::json random_scenario(std::uint64_t seed, Mechanisms mechanisms = {}) {
         doc["venue"]["loss_waterfall"] = {{"adl", rng() % 2 == 0 ? "pnl_leverage" : "pro_rata"},
                                           {"socialised_loss", rng() % 3 == 0}};
     }
+    if (mechanisms.partial) {
+        nlohmann::json partial = {{"close_factor", between(rng, 0.1, 0.8)},
+                                  {"min_notional", between(rng, 1e3, 2e4)},
+                                  {"cooldown", fmt::format("{}min", 30 * (rng() % 4))}};
+        if (rng() % 2 == 0) {
+            partial["max_partials"] = 1 + rng() % 4;
+        }
+        doc["venue"]["partial_liquidation"] = partial;
+    }
     return doc;
 }
 
@@ -183,6 +195,7 @@ void check_engines_agree(Mechanisms mechanisms) {
     std::uint64_t oracle_gap_paths = 0;
     std::uint64_t adl_paths = 0;
     std::uint64_t socialised_paths = 0;
+    std::uint64_t partial_paths = 0;
     for (std::uint64_t seed = 1; seed <= 40; ++seed) {
         INFO("scenario seed " << seed);
         const Scenario scenario = test::scenario_from(random_scenario(seed, mechanisms));
@@ -212,6 +225,7 @@ void check_engines_agree(Mechanisms mechanisms) {
             oracle_gap_paths += fast.path_column("oracle_gap_max").values[p] > 0 ? 1 : 0;
             adl_paths += fast.path_column("adl_notional").values[p] > 0 ? 1 : 0;
             socialised_paths += fast.path_column("socialised_loss").values[p] > 0 ? 1 : 0;
+            partial_paths += fast.path_column("partial_liquidations").values[p] > 0 ? 1 : 0;
         }
     }
     // The scenarios exercise what they are meant to.
@@ -223,6 +237,9 @@ void check_engines_agree(Mechanisms mechanisms) {
     CHECK((mechanisms.oracle ? oracle_gap_paths > 500 : oracle_gap_paths == 0));
     CHECK((mechanisms.waterfall ? adl_paths > 50 : adl_paths == 0));
     CHECK((mechanisms.waterfall ? socialised_paths > 20 : socialised_paths == 0));
+    CHECK((mechanisms.partial ? partial_paths > 200 : partial_paths == 0));
+    MESSAGE("liquidations ", liquidations, ", bad-debt paths ", bad_debt_paths, ", ADL paths ",
+            adl_paths, ", partial paths ", partial_paths);
 }
 
 void check_conservation(Mechanisms mechanisms) {
@@ -271,8 +288,14 @@ TEST_CASE("the engines agree with the loss waterfall: ADL queues and socialised 
     check_engines_agree({.waterfall = true});
 }
 
-TEST_CASE("the engines agree with every venue mechanism on: liquidity, oracle, tiers, ADL") {
-    check_engines_agree({.liquidity = true, .oracle = true, .tiered = true, .waterfall = true});
+TEST_CASE("the engines agree with partial liquidation: chunks, cooldowns, re-armed accounts") {
+    check_engines_agree({.partial = true});
+}
+
+TEST_CASE(
+    "the engines agree with every venue mechanism on: liquidity, oracle, tiers, ADL, partials") {
+    check_engines_agree(
+        {.liquidity = true, .oracle = true, .tiered = true, .waterfall = true, .partial = true});
 }
 
 TEST_CASE("value is conserved on every path, and the fund's own books add up") {
@@ -287,8 +310,14 @@ TEST_CASE("value is conserved with ADL and socialised loss") {
     check_conservation({.waterfall = true});
 }
 
-TEST_CASE("value is conserved with every venue mechanism on: liquidity, oracle, tiers, ADL") {
-    check_conservation({.liquidity = true, .oracle = true, .tiered = true, .waterfall = true});
+TEST_CASE("value is conserved with partial liquidation") {
+    check_conservation({.partial = true});
+}
+
+TEST_CASE(
+    "value is conserved with every venue mechanism on: liquidity, oracle, tiers, ADL, partials") {
+    check_conservation(
+        {.liquidity = true, .oracle = true, .tiered = true, .waterfall = true, .partial = true});
 }
 
 }  // namespace cascade
