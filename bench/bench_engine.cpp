@@ -209,6 +209,19 @@ int main(int argc, char** argv) {
         }
     }
 
+    // Partial liquidation, two ways: Hyperliquid's shape (one partial, a
+    // cooldown) and a repeated close factor with no cooldown (the heaviest
+    // use of the re-armed accounts' heap).
+    const Change partial_hyperliquid = [](nlohmann::json& d) {
+        d["venue"]["partial_liquidation"] = {{"close_factor", 0.2},
+                                             {"min_notional", 1e4},
+                                             {"max_partials", 1},
+                                             {"cooldown", "1min"}};
+    };
+    const Change partial_repeated = [](nlohmann::json& d) {
+        d["venue"]["partial_liquidation"] = {{"close_factor", 0.5}, {"min_notional", 1e3}};
+    };
+
     // Each venue mechanism against the default rules, on the same paths: what
     // it costs per path-step, calm (mostly quiet steps) and crash.
     const std::uint64_t mechanism_accounts = std::min<std::uint64_t>(100'000, max_accounts);
@@ -246,6 +259,8 @@ int main(int argc, char** argv) {
                                     {"duration", "2h"},
                                     {"depth_factor", 0.3}});
          }},
+        {"partial liquidation: 20 % above 10,000, then the rest after 1 min", partial_hyperliquid},
+        {"partial liquidation: 50 % at a time above 1,000, no cooldown", partial_repeated},
         {"tiered maintenance margin",
          [](nlohmann::json& d) {
              d["venue"].erase("maintenance_margin");
@@ -279,6 +294,43 @@ int main(int argc, char** argv) {
                            c.seconds * 1e9 / with.path_steps(), "ns/path-step", c.ratio,
                            "default rules", note);
             }
+        }
+    }
+
+    // With partial liquidation a path re-arms the accounts it cuts: the cost
+    // per liquidation (re-armed ones included) must not grow with the
+    // population, only with what the path touches.
+    report.section(
+        "partial liquidation (50 % at a time, no cooldown), crash, one thread: "
+        "cost per liquidation");
+    {
+        double smallest = 0.0;
+        for (std::uint64_t n = 10'000; n <= std::min<std::uint64_t>(max_accounts, 1'000'000);
+             n *= 10) {
+            const auto plain_s = scenario(n, crash);
+            const auto population =
+                cascade::build_population(plain_s.population, plain_s.venue, 2000.0, 1);
+            const cascade::PathKernel plain(plain_s, population);
+            const cascade::PathKernel partial(scenario(n, crash, 1440, partial_repeated),
+                                              population);
+            PathLoop base{plain, paths};
+            PathLoop with{partial, paths};
+            const auto c = cascade::bench::compare(repetitions, base, with);
+            // The whole path (price, quiet steps, rounds) over its liquidations.
+            const double ns = c.seconds * 1e9 / static_cast<double>(with.liquidations);
+            if (smallest == 0.0) {
+                smallest = ns;
+            }
+            char note[96];
+            std::snprintf(
+                note, sizeof note, "%s a path liquidated, %s without; %.2fx the plain engine",
+                cascade::bench::Report::format(static_cast<double>(with.liquidations) / paths)
+                    .c_str(),
+                cascade::bench::Report::format(static_cast<double>(base.liquidations) / paths)
+                    .c_str(),
+                c.ratio);
+            report.row(accounts_name(n) + " accounts, whole path per liquidation", ns, "ns",
+                       ns / smallest, "the same at 1e4", note);
         }
     }
 

@@ -39,6 +39,11 @@ class PositionOverlay {
                 return it->second;
             }
         }
+        return from_book(book, index);
+    }
+
+    // The account as its book entry describes it: untouched on this path.
+    static OpenPosition from_book(const SideBook& book, std::uint32_t index) {
         return {book.size[index], book.collateral[index], book.log_trigger[index], 0, false};
     }
 

@@ -1,0 +1,185 @@
+// The engine's rounds on a path whose accounts may differ from the books
+// (partial liquidation, the loss waterfall after the fund): declared in
+// sim/engine/cascade_engine.hpp, defined here for both finders. They are
+// rare and cold, and out of the path loop's translation unit so that it
+// keeps its inlining budget for the common step.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "sim/engine/cascade_engine.hpp"
+#include "sim/engine/reference_scan.hpp"
+
+namespace cascade {
+
+template <class Finder>
+bool CascadeEngine<Finder>::overlay_round(const ImpactConfig& impact, double x, double x_trigger,
+                                          std::uint32_t step, std::uint32_t round,
+                                          std::uint64_t path,
+                                          std::vector<LiquidationEvent>* events) {
+    const double trigger_price = rules_.initial_price * std::exp(x_trigger);
+    const double sold = plan_closes(population_.longs, long_overlay_, trigger_price,
+                                    crossing_longs_, closing_longs_);
+    const double bought = plan_closes(population_.shorts, short_overlay_, trigger_price,
+                                      crossing_shorts_, closing_shorts_);
+    if (crossing_longs_.empty() && crossing_shorts_.empty()) {
+        return false;
+    }
+    const ImpactMove move = apply_impact(impact, impact_, sold - bought);
+    const double price = rules_.initial_price * std::exp(x);
+    const double fill = price * move.fill_factor;
+    AdlOrder from_longs;
+    AdlOrder from_shorts;
+    settle_overlaid(population_.longs, crossing_longs_, closing_longs_, long_overlay_,
+                    population_.shorts, short_overlay_, short_queue_, from_longs, price, fill, step,
+                    round, path, events);
+    settle_overlaid(population_.shorts, crossing_shorts_, closing_shorts_, short_overlay_,
+                    population_.longs, long_overlay_, long_queue_, from_shorts, price, fill, step,
+                    round, path, events);
+    const LossWaterfall::Adl adl = rules_.venue.loss_waterfall.adl;
+    waterfall_totals_.adl_notional += from_longs.value + from_shorts.value;
+    if (from_longs.units > 0.0) {
+        tally_.open_size -=
+            deleverage(ledger_, population_.shorts, short_queue_, adl, from_longs.units,
+                       from_longs.value / from_longs.units, short_overlay_, waterfall_totals_);
+    }
+    if (from_shorts.units > 0.0) {
+        tally_.open_size -=
+            deleverage(ledger_, population_.longs, long_queue_, adl, from_shorts.units,
+                       from_shorts.value / from_shorts.units, long_overlay_, waterfall_totals_);
+    }
+    impact_ = from_longs.units > 0.0 || from_shorts.units > 0.0
+                  ? apply_impact(impact, impact_,
+                                 (sold - from_longs.units) - (bought - from_shorts.units))
+                        .after
+                  : move.after;
+    return true;
+}
+
+template <class Finder>
+double CascadeEngine<Finder>::plan_closes(const SideBook& book, const PositionOverlay& overlay,
+                                          double trigger_price, std::vector<std::uint32_t>& indices,
+                                          std::vector<Closing>& closing) const {
+    closing.clear();
+    const PartialLiquidation& partial = rules_.venue.partial_liquidation;
+    const double s = sign(book.side);
+    double units = 0.0;
+    std::size_t kept = 0;
+    for (std::uint32_t i : indices) {
+        // One look-up per account and round: settle_overlaid reads it from here.
+        const OpenPosition* touched = overlay.find(i);
+        const OpenPosition position =
+            touched != nullptr ? *touched : PositionOverlay::from_book(book, i);
+        if (!(position.size > 0.0)) {
+            continue;  // closed entirely by ADL
+        }
+        double close = position.size;
+        if (partial_ && position.partials < partial.max_partials &&
+            position.size * trigger_price >= partial.min_notional &&
+            position.collateral + s * position.size * (trigger_price - book.entry[i]) > 0.0) {
+            close = position.size * partial.close_factor;
+        }
+        indices[kept++] = i;
+        closing.push_back({position, close, touched != nullptr});
+        units += close;
+    }
+    indices.resize(kept);
+    return units;
+}
+
+template <class Finder>
+void CascadeEngine<Finder>::settle_overlaid(
+    const SideBook& book, const std::vector<std::uint32_t>& indices,
+    const std::vector<Closing>& closing, PositionOverlay& overlay, const SideBook& opposite,
+    const PositionOverlay& opposite_overlay, AdlQueue& opposite_queue, AdlOrder& order,
+    double price, double fill, std::uint32_t step, std::uint32_t round, std::uint64_t path,
+    std::vector<LiquidationEvent>* events) {
+    const double s = sign(book.side);
+    const double offset =
+        book.side == Side::long_side ? margin_.level().long_offset : margin_.level().short_offset;
+    const LossWaterfall& waterfall = rules_.venue.loss_waterfall;
+    bool queue_built = false;
+    for (std::size_t k = 0; k < indices.size(); ++k) {
+        const std::uint32_t i = indices[k];
+        OpenPosition position = closing[k].position;
+        const double units = closing[k].units;
+        const bool partial = units < position.size;
+        const double collateral =
+            partial ? position.collateral * (units / position.size) : position.collateral;
+        // Of `uncovered` (out of `shortfall`): ADL takes the share of the
+        // units the opposite side can absorb, each closed at the
+        // bankruptcy price, where its equity is 0: that unit's share of the
+        // shortfall is not incurred. A haircut on the counterparty's
+        // profit, up to what it holds, takes what ADL cannot.
+        const auto cover = [&](double shortfall, double uncovered) {
+            double covered = 0.0;
+            if (waterfall.adl != LossWaterfall::Adl::off) {
+                if (!queue_built) {
+                    opposite_queue.build(
+                        opposite, opposite_overlay, price, waterfall.adl,
+                        [&](std::uint32_t j) { return finder_.not_collected(opposite.side, j); });
+                    queue_built = true;
+                }
+                const double needed = units * (uncovered / shortfall);
+                const double adl_units = std::min(needed, opposite_queue.capacity() - order.units);
+                if (adl_units > 0.0) {
+                    covered = adl_units == needed ? uncovered : shortfall * (adl_units / units);
+                    const double bankrupt = bankruptcy_price(book.side, position.size,
+                                                             book.entry[i], position.collateral);
+                    order.units += adl_units;
+                    order.value += adl_units * bankrupt;
+                }
+            }
+            if (waterfall.socialised_loss && covered < uncovered) {
+                const double rest = uncovered - covered;
+                const double available = std::max(ledger_.counterparty - covered, 0.0);
+                const double haircut = std::min(rest, available);
+                waterfall_totals_.socialised_loss += haircut;
+                covered = haircut == rest ? uncovered : covered + haircut;
+            }
+            return covered;
+        };
+        const Settlement result = settle(ledger_, s, units, book.entry[i], collateral, fill,
+                                         rules_.venue.liquidation_penalty, cover);
+        count(tally_, ledger_, book, i, units, fill, result, position.rearmed);
+        if (events != nullptr) {
+            events->push_back(event_of(book, i, position.log_trigger, units, offset, fill, result,
+                                       step, round, path));
+        }
+        if (partial) {
+            // The equity of the closed share after the penalty (none when
+            // the fill was beyond its bankruptcy price) stays as margin.
+            const double kept =
+                result.shortfall > 0.0
+                    ? 0.0
+                    : collateral + s * units * (fill - book.entry[i]) - result.penalty;
+            ledger_.trader_cash -= kept;
+            ledger_.trader_collateral += kept;
+            position.size -= units;
+            position.collateral += kept - collateral;
+            position.log_trigger =
+                log_liquidation_price(book.side, position.size, book.entry[i], position.collateral,
+                                      rules_.venue, rules_.initial_price);
+            ++position.partials;
+            position.rearmed = true;
+            overlay.set(i, position);
+            finder_.rearm(book.side, i, position, step + rules_.partial_cooldown_steps, step);
+            ++tally_.partial_liquidations;
+        } else if (closing[k].touched) {
+            overlay.set(i, OpenPosition{0.0, 0.0, position.log_trigger, position.partials,
+                                        position.rearmed});
+        }
+    }
+}
+
+template bool CascadeEngine<CursorFinder>::overlay_round(const ImpactConfig&, double, double,
+                                                         std::uint32_t, std::uint32_t,
+                                                         std::uint64_t,
+                                                         std::vector<LiquidationEvent>*);
+template bool CascadeEngine<ScanFinder>::overlay_round(const ImpactConfig&, double, double,
+                                                       std::uint32_t, std::uint32_t, std::uint64_t,
+                                                       std::vector<LiquidationEvent>*);
+
+}  // namespace cascade
