@@ -261,6 +261,11 @@ int main(int argc, char** argv) {
          }},
         {"partial liquidation: 20 % above 10,000, then the rest after 1 min", partial_hyperliquid},
         {"partial liquidation: 50 % at a time above 1,000, no cooldown", partial_repeated},
+        {"funding hourly, cap 4 % (Hyperliquid)",
+         [](nlohmann::json& d) {
+             d["venue"]["funding"] = {
+                 {"interval", "1h"}, {"interest_rate", 0.0000125}, {"cap", 0.04}};
+         }},
         {"tiered maintenance margin",
          [](nlohmann::json& d) {
              d["venue"].erase("maintenance_margin");

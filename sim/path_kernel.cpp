@@ -50,6 +50,8 @@ MarketRules market_rules(const Scenario& scenario, const ShockSchedule& shocks) 
     rules.oracle = OracleRules(scenario.venue.oracle, grid.step_seconds(),
                                std::vector<std::uint8_t>(frozen.begin(), frozen.end()));
     rules.partial_cooldown_steps = cooldown_steps(scenario.venue.partial_liquidation, grid);
+    rules.funding_interval_steps = std::max<std::uint32_t>(
+        oracle_steps(scenario.venue.funding.interval_seconds, grid.step_seconds()), 1);
     return rules;
 }
 
@@ -157,6 +159,7 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
     }
     outcome.liquidations = engine.liquidations();
     outcome.partial_liquidations = engine.partial_liquidations();
+    outcome.funding_index = engine.funding_index();
     outcome.liquidated_notional = engine.liquidated_notional();
     outcome.penalties = engine.penalties();
     outcome.fund_paid = engine.fund_paid();

@@ -41,6 +41,7 @@ struct PathTraceStorage {
 struct PathOutcome {
     std::uint64_t liquidations = 0;          // partial ones included
     std::uint64_t partial_liquidations = 0;  // those that left a position open
+    double funding_index = 0.0;  // cumulative funding per unit at the horizon (quote)
     double liquidated_notional = 0.0;
     double penalties = 0.0;
     double fund_paid = 0.0;

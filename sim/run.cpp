@@ -53,6 +53,7 @@ enum Column : std::size_t {
     adl_notional,
     adl_accounts,
     socialised_loss,
+    funding_index,
     ledger_imbalance,
     column_count
 };
@@ -94,6 +95,9 @@ const std::array<DatasetInfo, column_count>& column_infos() {
         {"socialised_loss", "quote currency",
          "shortfall neither the fund nor ADL covered, taken as a haircut on the rest of the "
          "market's profit on the path"},
+        {"funding_index", "quote currency",
+         "cumulative funding per unit of the asset at the horizon: what a long held from the "
+         "start paid per unit (negative: received), and a short received; 0 without funding"},
         {"ledger_imbalance", "1",
          "|sum of all ledger balances - initial sum| / max(initial sum, liquidated notional, 1)"},
     }};
@@ -137,6 +141,7 @@ PathRow path_row(std::span<const double> log_market, const PathOutcome& o, doubl
     row[adl_notional] = o.adl_notional;
     row[adl_accounts] = static_cast<double>(o.adl_accounts);
     row[socialised_loss] = o.socialised_loss;
+    row[funding_index] = o.funding_index;
     row[ledger_imbalance] = o.ledger_imbalance;
     return row;
 }

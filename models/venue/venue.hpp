@@ -68,6 +68,24 @@ struct PartialLiquidation {
     bool enabled() const { return close_factor < 1.0; }
 };
 
+// Perpetual funding (docs/models.md#funding). Every `interval` the venue
+// sets a rate from the premium of its mark price over the index, averaged
+// over the interval, with the interest-rate term and the cap Binance and
+// Hyperliquid publish:
+//   rate = clamp(premium + clamp(interest_rate - premium, -interest_band, interest_band), -cap,
+//   cap)
+// and every position pays s x rate x mark price per unit (longs pay a
+// positive rate, shorts receive it). cascade keeps the sum as one
+// cumulative index F per path (quote per unit): a position's equity is
+// c + s q (P - E - F), i.e. funding shifts every entry price by F.
+struct FundingConfig {
+    bool enabled = false;
+    double interval_seconds = 0.0;
+    double interest_rate = 0.0;  // per interval
+    double interest_band = 0.0;  // the clamp on interest_rate - premium
+    double cap = 0.0;            // on |rate|, per interval
+};
+
 struct VenueConfig {
     double initial_margin = 0.0;       // fraction of notional at entry; max leverage 1 / this
     double maintenance_margin = 0.0;   // fraction of notional at the current price; NaN when tiered
@@ -80,6 +98,7 @@ struct VenueConfig {
     std::vector<MaintenanceBracket> maintenance_tiers;
     LossWaterfall loss_waterfall;            // after the fund: off unless the scenario says
     PartialLiquidation partial_liquidation;  // off unless the scenario says
+    FundingConfig funding;                   // off unless the scenario says
 
     double max_leverage() const { return 1.0 / initial_margin; }
 };

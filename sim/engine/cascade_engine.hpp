@@ -32,6 +32,7 @@
 #include "models/population/population.hpp"
 #include "models/venue/venue.hpp"
 #include "sim/engine/depth_tracker.hpp"
+#include "sim/engine/funding_tracker.hpp"
 #include "sim/engine/ledger.hpp"
 #include "sim/engine/liquidation_event.hpp"
 #include "sim/engine/loss_waterfall.hpp"
@@ -58,6 +59,7 @@ struct MarketRules {
     // Steps a partially liquidated account waits before it can be liquidated
     // again; 0: from the next round on.
     std::uint32_t partial_cooldown_steps = 0;
+    std::uint32_t funding_interval_steps = 1;  // funding is paid every this many steps
 };
 
 // Finds crossing accounts by cursor: everything before the cursor has been
@@ -76,19 +78,18 @@ class CursorFinder {
         refresh();
     }
 
-    // True when no account can cross at log price x under margin m: the
-    // common case, two comparisons against the next account's liquidation
-    // price on each side (cached, -inf / +inf once a side is exhausted).
-    bool quiet(double x, const MarginLevel& m) const {
-        return !(x + m.long_offset < next_long_trigger_) &&
-               !(x + m.short_offset > next_short_trigger_);
+    // True when no account can cross at `level`: the common case, two
+    // comparisons against the next account's liquidation price on each side
+    // (cached, -inf / +inf once a side is exhausted).
+    bool quiet(const TriggerLevel& level) const {
+        return !(level.long_x < next_long_trigger_) && !(level.short_x > next_short_trigger_);
     }
 
-    // Appends the book indices of accounts whose liquidation price the market
-    // (log price x relative to the initial price) has crossed, in book order:
+    // Appends the book indices of accounts whose liquidation price the
+    // trigger price (`level`) has crossed, in book order:
     // re-armed accounts (all behind the cursor) first, then the book's.
-    void collect_longs(double x, const MarginLevel& m, std::vector<std::uint32_t>& out) {
-        x += m.long_offset;
+    void collect_longs(const TriggerLevel& level, std::vector<std::uint32_t>& out) {
+        const double x = level.long_x;
         if (rearmed_ != nullptr && !rearmed_->long_heap.empty()) {
             take_from_heap(
                 rearmed_->long_heap, [x](double trigger) { return x < trigger; }, long_below, out);
@@ -98,8 +99,8 @@ class CursorFinder {
         }
         refresh();
     }
-    void collect_shorts(double x, const MarginLevel& m, std::vector<std::uint32_t>& out) {
-        x += m.short_offset;
+    void collect_shorts(const TriggerLevel& level, std::vector<std::uint32_t>& out) {
+        const double x = level.short_x;
         if (rearmed_ != nullptr && !rearmed_->short_heap.empty()) {
             take_from_heap(
                 rearmed_->short_heap, [x](double trigger) { return x > trigger; }, short_above,
@@ -110,6 +111,11 @@ class CursorFinder {
         }
         refresh();
     }
+
+    // The next liquidation prices, as quiet() compares them (for the
+    // funding thresholds: FundingThresholds).
+    double next_long_trigger() const { return next_long_trigger_; }
+    double next_short_trigger() const { return next_short_trigger_; }
 
     // Not yet collected on this path: at or after the side's cursor. (A
     // re-armed account is behind it: the engine's overlay says it is open.)
@@ -269,7 +275,9 @@ class CascadeEngine {
                   rules.margin_window_steps),
           depth_(rules.impact.elastic_depth, rules.step_years, rules.depth_window_steps),
           oracle_(rules.oracle),
-          market_is_oracle_(rules.oracle.live && rules.oracle.frozen.empty()),
+          funding_(rules.venue.funding, rules.funding_interval_steps),
+          market_is_oracle_(rules.oracle.live && rules.oracle.frozen.empty() &&
+                            !rules.venue.funding.enabled),
           waterfall_(rules.venue.loss_waterfall.any()),
           partial_(rules.venue.partial_liquidation.enabled()) {
         ledger_.trader_collateral = population.total_collateral;
@@ -290,7 +298,7 @@ class CascadeEngine {
         if (market_is_oracle_) [[likely]] {
             // The venue marks to its own price, round after round (the step
             // as it was before oracles: nothing more to do or remember).
-            if (!finder_.quiet(x_exo + impact_, margin_.level())) [[unlikely]] {
+            if (!finder_.quiet(plain_level(x_exo + impact_))) [[unlikely]] {
                 run_rounds<true>(step, x_exo, 0.0, path, events);
             }
         } else {
@@ -334,6 +342,8 @@ class CascadeEngine {
     // taken before their orders: the largest, and the sum over liquidations.
     double oracle_gap_max() const { return oracle_gap_max_; }
     double oracle_gap_sum() const { return oracle_gap_sum_; }
+    // The funding index F at this point of the path (quote per unit; 0 without funding).
+    double funding_index() const { return funding_.index(); }
     // What the loss waterfall after the fund did (all 0 when it is off).
     const WaterfallTotals& waterfall() const { return waterfall_totals_; }
 
@@ -347,27 +357,100 @@ class CascadeEngine {
         return d;
     }
 
-    // A step under an oracle of the venue's own, or with outages: out of line,
-    // so that the common step stays small enough to inline into the path loop.
+    // Where the books are tested at log trigger price x without funding: the
+    // margin policy's offsets (the common step's test, kept small).
+    TriggerLevel plain_level(double x) const {
+        const MarginLevel& m = margin_.level();
+        return {x, m.maintenance, 0.0, x + m.long_offset, x + m.short_offset};
+    }
+
+    // The same with the path's funding index F (sim/engine/margin_tracker.hpp
+    // TriggerLevel): a log and an exp per call once F is not 0.
+    TriggerLevel level_at(double x) const {
+        const double funding = funding_.index();
+        if (funding == 0.0) {
+            return plain_level(x);
+        }
+        constexpr double kInf = std::numeric_limits<double>::infinity();
+        const double m = margin_.level().maintenance;
+        const double m0 = rules_.venue.maintenance_margin;
+        const double price = std::exp(x);  // over the initial price
+        const double shift = funding / rules_.initial_price;
+        const double long_arg = price * (1.0 - m) - shift;
+        const double short_arg = price * (1.0 + m) - shift;
+        return {x, m, funding, long_arg > 0.0 ? std::log(long_arg / (1.0 - m0)) : -kInf,
+                short_arg > 0.0 ? std::log(short_arg / (1.0 + m0)) : -kInf};
+    }
+
+    // The quiet test at log trigger price x, funding included. Once F is not
+    // 0 the transform of level_at costs an exp and two logs; instead, the
+    // prices x at which each side's next account would cross are kept,
+    //   long:  log(((1 - m0) e^T_long + F / S0) / (1 - m))
+    //   short: log(((1 + m0) e^T_short + F / S0) / (1 + m)),
+    // recomputed only when F, the margin or a next account changes, and
+    // the step is quiet when x is clear of both by a relative 1e-12 (closer,
+    // or a threshold not a number, and the exact test of level_at decides).
+    bool quiet_with_funding(double x) {
+        const double funding = funding_.index();
+        if (funding == 0.0) {
+            return finder_.quiet(plain_level(x));
+        }
+        if constexpr (requires { finder_.next_long_trigger(); }) {
+            const double long_next = finder_.next_long_trigger();
+            const double short_next = finder_.next_short_trigger();
+            const double m = margin_.level().maintenance;
+            FundingThresholds& t = funding_thresholds_;
+            if (funding != t.funding || m != t.maintenance || long_next != t.long_next ||
+                short_next != t.short_next) {
+                constexpr double kInf = std::numeric_limits<double>::infinity();
+                const double m0 = rules_.venue.maintenance_margin;
+                const double shift = funding / rules_.initial_price;
+                t = {funding,
+                     m,
+                     long_next,
+                     short_next,
+                     long_next == -kInf
+                         ? -kInf
+                         : std::log(((1.0 - m0) * std::exp(long_next) + shift) / (1.0 - m)),
+                     short_next == kInf
+                         ? kInf
+                         : std::log(((1.0 + m0) * std::exp(short_next) + shift) / (1.0 + m))};
+            }
+            constexpr double kMargin = 1e-12;
+            if (x > t.long_x + kMargin * std::abs(t.long_x) &&
+                x < t.short_x - kMargin * std::abs(t.short_x)) {
+                return true;
+            }
+        }
+        return finder_.quiet(level_at(x));
+    }
+
+    // A step under an oracle of the venue's own, with outages, or with
+    // funding: out of line, so that the common step stays small enough to
+    // inline into the path loop.
     [[gnu::noinline]] void oracle_step(std::uint32_t step, double x_exo, std::uint64_t path,
                                        std::vector<LiquidationEvent>* events) {
         if (rules_.oracle.live && !rules_.oracle.frozen_at(step)) {
             // The instant market oracle between outages, which freeze the
             // last market price.
-            if (!finder_.quiet(x_exo + impact_, margin_.level())) [[unlikely]] {
+            if (!quiet_with_funding(x_exo + impact_)) [[unlikely]] {
                 run_rounds<true>(step, x_exo, 0.0, path, events);
             }
             oracle_.set_published(x_exo + impact_);
-            return;
+        } else {
+            // One oracle value for the whole step: the rounds' impact moves
+            // the fills, not the trigger.
+            const double x_oracle =
+                rules_.oracle.live
+                    ? oracle_.published()
+                    : oracle_.update(step, rules_.oracle.reads_index ? x_exo : x_exo + impact_);
+            if (!quiet_with_funding(x_oracle)) [[unlikely]] {
+                run_rounds<false>(step, x_exo, x_oracle, path, events);
+            }
         }
-        // One oracle value for the whole step: the rounds' impact moves the
-        // fills, not the trigger.
-        const double x_oracle =
-            rules_.oracle.live
-                ? oracle_.published()
-                : oracle_.update(step, rules_.oracle.reads_index ? x_exo : x_exo + impact_);
-        if (!finder_.quiet(x_oracle, margin_.level())) [[unlikely]] {
-            run_rounds<false>(step, x_exo, x_oracle, path, events);
+        if (funding_.enabled()) {
+            // The step's last market price against the index: the premium.
+            funding_.observe(step, impact_, rules_.initial_price * std::exp(x_exo + impact_));
         }
     }
 
@@ -391,8 +474,9 @@ class CascadeEngine {
             const double x_trigger = Live ? x : x_oracle;
             crossing_longs_.clear();
             crossing_shorts_.clear();
-            finder_.collect_longs(x_trigger, margin_.level(), crossing_longs_);
-            finder_.collect_shorts(x_trigger, margin_.level(), crossing_shorts_);
+            const TriggerLevel level = level_at(x_trigger);
+            finder_.collect_longs(level, crossing_longs_);
+            finder_.collect_shorts(level, crossing_shorts_);
             if (crossing_longs_.empty() && crossing_shorts_.empty()) {
                 break;
             }
@@ -440,12 +524,13 @@ class CascadeEngine {
         const double offset = book.side == Side::long_side ? margin_.level().long_offset
                                                            : margin_.level().short_offset;
         const double penalty_rate = rules_.venue.liquidation_penalty;
+        const double funding = funding_.index();  // moves every entry price alike
         Ledger ledger = ledger_;
         Tally tally = tally_;
         for (std::uint32_t i : indices) {
             const double size = book.size[i];
-            const Settlement result =
-                settle(ledger, s, size, book.entry[i], book.collateral[i], fill, penalty_rate);
+            const Settlement result = settle(ledger, s, size, book.entry[i] + funding,
+                                             book.collateral[i], fill, penalty_rate);
             count(tally, ledger, book, i, size, fill, result);
             if (events != nullptr) {
                 events->push_back(event_of(book, i, book.log_trigger[i], size, offset, fill, result,
@@ -497,10 +582,25 @@ class CascadeEngine {
                 book.cohort[i],
                 static_cast<std::int8_t>(book.side),
                 size,
-                rules_.initial_price * std::exp(log_trigger - offset),
+                trigger_price(book.side, log_trigger, offset),
                 fill,
                 result.penalty,
                 result.shortfall};
+    }
+
+    // The liquidation price in force of an account whose stored log
+    // liquidation price is `log_trigger`: moved by the margin policy
+    // (`offset`) and by funding, (P_liq0 (1 -/+ m0) + F) / (1 -/+ m).
+    double trigger_price(Side side, double log_trigger, double offset) const {
+        const double funding = funding_.index();
+        if (funding == 0.0) {
+            return rules_.initial_price * std::exp(log_trigger - offset);
+        }
+        const double m = margin_.level().maintenance;
+        const double m0 = rules_.venue.maintenance_margin;
+        const double stored = rules_.initial_price * std::exp(log_trigger);
+        return side == Side::long_side ? (stored * (1.0 - m0) + funding) / (1.0 - m)
+                                       : (stored * (1.0 + m0) + funding) / (1.0 + m);
     }
 
     // A round when the path may hold accounts the books no longer describe
@@ -557,9 +657,21 @@ class CascadeEngine {
     DepthTracker depth_;
     ImpactConfig scaled_impact_;  // the impact at this step's depth, when not 1
     OracleTracker oracle_;
-    const bool market_is_oracle_;                   // the instant market oracle, never frozen
-    const bool waterfall_;                          // ADL or socialised loss after the fund
-    const bool partial_;                            // partial liquidation
+    FundingTracker funding_;
+    // Where the next account of each side crosses, under funding (see
+    // quiet_with_funding), and what they were computed from.
+    struct FundingThresholds {
+        double funding = 0.0;
+        double maintenance = 0.0;
+        double long_next = 0.0;
+        double short_next = 0.0;
+        double long_x = std::numeric_limits<double>::quiet_NaN();
+        double short_x = std::numeric_limits<double>::quiet_NaN();
+    };
+    FundingThresholds funding_thresholds_;
+    const bool market_is_oracle_;  // the instant market oracle, never frozen, no funding
+    const bool waterfall_;         // ADL or socialised loss after the fund
+    const bool partial_;           // partial liquidation
     const bool overlaid_ = waterfall_ || partial_;  // accounts may differ from their book entries
     PositionOverlay long_overlay_;  // accounts this path touched without closing them
     PositionOverlay short_overlay_;

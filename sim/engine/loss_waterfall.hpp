@@ -49,12 +49,13 @@ class AdlQueue {
     };
 
     // Every account of `book` still open on this path and in profit at
-    // `price`, ranked for `adl`. Open: as the overlay has it when the path has
+    // `price` (with the funding index `funding`, which moves every entry
+    // price alike), ranked for `adl`. Open: as the overlay has it when the path has
     // touched the account, otherwise as `not_collected(i)` says (the finder
     // has not liquidated it). Ties keep book order: the ranking is the same
     // for every engine and thread count.
     template <class NotCollected>
-    void build(const SideBook& book, const PositionOverlay& overlay, double price,
+    void build(const SideBook& book, const PositionOverlay& overlay, double price, double funding,
                LossWaterfall::Adl adl, NotCollected&& not_collected) {
         candidates_.clear();
         capacity_ = 0.0;
@@ -64,7 +65,7 @@ class AdlQueue {
             if (touched != nullptr ? !(touched->size > 0.0) : !not_collected(i)) {
                 continue;
             }
-            const double gain = s * (price - book.entry[i]);  // PnL per unit
+            const double gain = s * (price - (book.entry[i] + funding));  // PnL per unit
             if (!(gain > 0.0)) {
                 continue;
             }
@@ -97,12 +98,12 @@ class AdlQueue {
 };
 
 // Closes `units` of opposite-side `book` accounts at `price` against the
-// counterparty, from the queue: from the top for a ranked queue, the same
+// counterparty (funding index `funding`), from the queue: from the top for a ranked queue, the same
 // fraction of each for pro rata. Each closes like a trader's own order: its
 // share of the margin comes back with the PnL at `price`. Records what stays
 // open in the overlay; returns the units closed (== units, up to rounding).
 inline double deleverage(Ledger& ledger, const SideBook& book, const AdlQueue& queue,
-                         LossWaterfall::Adl adl, double units, double price,
+                         LossWaterfall::Adl adl, double units, double price, double funding,
                          PositionOverlay& overlay, WaterfallTotals& totals) {
     const double s = sign(book.side);
     const double share = adl == LossWaterfall::Adl::pro_rata ? units / queue.capacity() : 0.0;
@@ -125,7 +126,7 @@ inline double deleverage(Ledger& ledger, const SideBook& book, const AdlQueue& q
             all ? position.collateral : position.collateral * (closed / position.size);
         ledger.trader_collateral -= collateral;
         ledger.trader_cash += collateral;
-        const double pnl = s * closed * (price - book.entry[c.index]);
+        const double pnl = s * closed * (price - (book.entry[c.index] + funding));
         ledger.counterparty -= pnl;
         ledger.trader_cash += pnl;
         position.size = all ? 0.0 : position.size - closed;

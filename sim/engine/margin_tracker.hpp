@@ -23,6 +23,23 @@ struct MarginLevel {
     double short_offset = 0.0;  // log(1 + m) - log(1 + m0); 0 when m = m0
 };
 
+// Where a round (or a step's quiet test) looks at the books: the trigger
+// price and, per side, the log price to compare with the books' stored
+// liquidation prices, which were sorted under the base margin m0 and without
+// funding. With margin m and funding index F (quote per unit, see
+// sim/engine/funding_tracker.hpp), a long crosses when
+//   log((P (1 - m) - F) / ((1 - m0) P0)) < its stored log liquidation price
+// and a short when
+//   log((P (1 + m) - F) / ((1 + m0) P0)) > its stored one;
+// without funding these are x + long_offset and x + short_offset.
+struct TriggerLevel {
+    double x = 0.0;            // log of the trigger price over the initial price
+    double maintenance = 0.0;  // m in force (the reference scan's test)
+    double funding = 0.0;      // F (the reference scan's test)
+    double long_x = 0.0;       // a long crosses when long_x < its stored log trigger
+    double short_x = 0.0;      // a short when short_x > its stored log trigger
+};
+
 class MarginTracker {
   public:
     // `step_years`: the grid's step in years; `window_steps`: returns the

@@ -41,14 +41,14 @@ bool CascadeEngine<Finder>::overlay_round(const ImpactConfig& impact, double x, 
     const LossWaterfall::Adl adl = rules_.venue.loss_waterfall.adl;
     waterfall_totals_.adl_notional += from_longs.value + from_shorts.value;
     if (from_longs.units > 0.0) {
-        tally_.open_size -=
-            deleverage(ledger_, population_.shorts, short_queue_, adl, from_longs.units,
-                       from_longs.value / from_longs.units, short_overlay_, waterfall_totals_);
+        tally_.open_size -= deleverage(ledger_, population_.shorts, short_queue_, adl,
+                                       from_longs.units, from_longs.value / from_longs.units,
+                                       funding_.index(), short_overlay_, waterfall_totals_);
     }
     if (from_shorts.units > 0.0) {
-        tally_.open_size -=
-            deleverage(ledger_, population_.longs, long_queue_, adl, from_shorts.units,
-                       from_shorts.value / from_shorts.units, long_overlay_, waterfall_totals_);
+        tally_.open_size -= deleverage(ledger_, population_.longs, long_queue_, adl,
+                                       from_shorts.units, from_shorts.value / from_shorts.units,
+                                       funding_.index(), long_overlay_, waterfall_totals_);
     }
     impact_ = from_longs.units > 0.0 || from_shorts.units > 0.0
                   ? apply_impact(impact, impact_,
@@ -65,6 +65,7 @@ double CascadeEngine<Finder>::plan_closes(const SideBook& book, const PositionOv
     closing.clear();
     const PartialLiquidation& partial = rules_.venue.partial_liquidation;
     const double s = sign(book.side);
+    const double funding = funding_.index();  // moves every entry price alike
     double units = 0.0;
     std::size_t kept = 0;
     for (std::uint32_t i : indices) {
@@ -78,7 +79,8 @@ double CascadeEngine<Finder>::plan_closes(const SideBook& book, const PositionOv
         double close = position.size;
         if (partial_ && position.partials < partial.max_partials &&
             position.size * trigger_price >= partial.min_notional &&
-            position.collateral + s * position.size * (trigger_price - book.entry[i]) > 0.0) {
+            position.collateral + s * position.size * (trigger_price - (book.entry[i] + funding)) >
+                0.0) {
             close = position.size * partial.close_factor;
         }
         indices[kept++] = i;
@@ -100,6 +102,7 @@ void CascadeEngine<Finder>::settle_overlaid(
     const double offset =
         book.side == Side::long_side ? margin_.level().long_offset : margin_.level().short_offset;
     const LossWaterfall& waterfall = rules_.venue.loss_waterfall;
+    const double funding = funding_.index();  // moves every entry price alike
     bool queue_built = false;
     for (std::size_t k = 0; k < indices.size(); ++k) {
         const std::uint32_t i = indices[k];
@@ -118,7 +121,7 @@ void CascadeEngine<Finder>::settle_overlaid(
             if (waterfall.adl != LossWaterfall::Adl::off) {
                 if (!queue_built) {
                     opposite_queue.build(
-                        opposite, opposite_overlay, price, waterfall.adl,
+                        opposite, opposite_overlay, price, funding, waterfall.adl,
                         [&](std::uint32_t j) { return finder_.not_collected(opposite.side, j); });
                     queue_built = true;
                 }
@@ -126,8 +129,8 @@ void CascadeEngine<Finder>::settle_overlaid(
                 const double adl_units = std::min(needed, opposite_queue.capacity() - order.units);
                 if (adl_units > 0.0) {
                     covered = adl_units == needed ? uncovered : shortfall * (adl_units / units);
-                    const double bankrupt = bankruptcy_price(book.side, position.size,
-                                                             book.entry[i], position.collateral);
+                    const double bankrupt = bankruptcy_price(
+                        book.side, position.size, book.entry[i] + funding, position.collateral);
                     order.units += adl_units;
                     order.value += adl_units * bankrupt;
                 }
@@ -141,8 +144,8 @@ void CascadeEngine<Finder>::settle_overlaid(
             }
             return covered;
         };
-        const Settlement result = settle(ledger_, s, units, book.entry[i], collateral, fill,
-                                         rules_.venue.liquidation_penalty, cover);
+        const Settlement result = settle(ledger_, s, units, book.entry[i] + funding, collateral,
+                                         fill, rules_.venue.liquidation_penalty, cover);
         count(tally_, ledger_, book, i, units, fill, result, position.rearmed);
         if (events != nullptr) {
             events->push_back(event_of(book, i, position.log_trigger, units, offset, fill, result,
@@ -154,7 +157,7 @@ void CascadeEngine<Finder>::settle_overlaid(
             const double kept =
                 result.shortfall > 0.0
                     ? 0.0
-                    : collateral + s * units * (fill - book.entry[i]) - result.penalty;
+                    : collateral + s * units * (fill - (book.entry[i] + funding)) - result.penalty;
             ledger_.trader_cash -= kept;
             ledger_.trader_collateral += kept;
             position.size -= units;

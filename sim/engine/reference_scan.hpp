@@ -34,15 +34,16 @@ class ScanFinder {
           tiers_(tiers) {}
 
     // Never assumes: the reference tests every account every round.
-    bool quiet(double, const MarginLevel&) const { return false; }
+    bool quiet(const TriggerLevel&) const { return false; }
 
-    // The margin in force, m.maintenance, straight into the equity test (a
-    // tiered table has no margin policy, so it is the table itself).
-    void collect_longs(double x, const MarginLevel& m, std::vector<std::uint32_t>& out) {
-        collect(longs_, x, m.maintenance, open_long_, rearmed_longs_, out);
+    // The margin in force and the funding index straight into the equity
+    // test (a tiered table has neither a margin policy nor funding, so it is
+    // the table itself).
+    void collect_longs(const TriggerLevel& level, std::vector<std::uint32_t>& out) {
+        collect(longs_, level, open_long_, rearmed_longs_, out);
     }
-    void collect_shorts(double x, const MarginLevel& m, std::vector<std::uint32_t>& out) {
-        collect(shorts_, x, m.maintenance, open_short_, rearmed_shorts_, out);
+    void collect_shorts(const TriggerLevel& level, std::vector<std::uint32_t>& out) {
+        collect(shorts_, level, open_short_, rearmed_shorts_, out);
     }
 
     // Not yet collected on this path (or re-armed since).
@@ -66,10 +67,11 @@ class ScanFinder {
         std::uint32_t ready = 0;
     };
 
-    void collect(const SideBook& book, double x, double maintenance_margin, std::vector<char>& open,
+    void collect(const SideBook& book, const TriggerLevel& level, std::vector<char>& open,
                  const std::unordered_map<std::uint32_t, Rearmed>& rearmed,
                  std::vector<std::uint32_t>& out) {
-        const double price = initial_price_ * std::exp(x);
+        const double price = initial_price_ * std::exp(level.x);
+        const double funding = level.funding;
         for (std::uint32_t i = 0; i < book.count(); ++i) {
             if (!open[i]) {
                 continue;
@@ -86,8 +88,9 @@ class ScanFinder {
                     collateral = it->second.position.collateral;
                 }
             }
-            if (tiers_.empty() ? below_maintenance(book.side, size, book.entry[i], collateral,
-                                                   maintenance_margin, price)
+            // Funding shifts the entry price by F (never with tiers).
+            if (tiers_.empty() ? below_maintenance(book.side, size, book.entry[i] + funding,
+                                                   collateral, level.maintenance, price)
                                : below_maintenance(book.side, size, book.entry[i], collateral,
                                                    tiers_, price)) {
                 open[i] = 0;

@@ -268,6 +268,33 @@ VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid) {
                                                      : LossWaterfall::Adl::off;
         v.loss_waterfall.socialised_loss = waterfall.boolean("socialised_loss", false);
     });
+    r.optional_object("funding", [&](ObjectReader& funding) {
+        FundingConfig& f = v.funding;
+        f.enabled = true;
+        f.interval_seconds = funding.duration("interval", Range::positive()).seconds;
+        f.interest_rate = funding.number("interest_rate", Range::open(-1.0, 1.0), 0.0001);
+        f.interest_band = funding.number("interest_band", Range::closed(0.0, 1.0), 0.0005);
+        f.cap = funding.number("cap", Range::left_open(0.0, 1.0));
+        if (grid.steps > 0 && grid.horizon_seconds > 0.0 && std::isfinite(grid.horizon_seconds) &&
+            std::isfinite(f.interval_seconds) &&
+            oracle_steps(f.interval_seconds, grid.step_seconds()) == 0) {
+            funding.diagnostics().error(
+                funding.pointer_to("interval"),
+                fmt::format("must be at least half a time step ({:g} s): funding is paid at the "
+                            "end of whole steps, and {:g} s rounds to none",
+                            grid.step_seconds() / 2, f.interval_seconds));
+        }
+        if (r.has("maintenance_tiers")) {
+            // P_liq = max_b (P_b + F - amount_b / q) / (1 - rate_b): F moves
+            // each bracket's root by its own F / (1 - rate_b).
+            funding.diagnostics().error(
+                funding.pointer(),
+                "funding shifts every liquidation price by F / (1 - m) for one maintenance "
+                "margin m; under maintenance_tiers each bracket's rate would shift it by its own "
+                "amount, so the sorted books would not stay sorted: use maintenance_margin with "
+                "funding");
+        }
+    });
     r.object("partial_liquidation", [&](ObjectReader& partial) {
         PartialLiquidation& p = v.partial_liquidation;
         p.close_factor = partial.number("close_factor", Range::left_open(0.0, 1.0), 1.0);

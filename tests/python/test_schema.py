@@ -591,6 +591,24 @@ CASES = [
     ("socialised loss as a word", [("/venue/loss_waterfall", {"socialised_loss": "yes"})], False),
     ("loss waterfall unknown key", [("/venue/loss_waterfall", {"fund_first": True})], False),
     ("loss waterfall not an object", [("/venue/loss_waterfall", "adl")], False),
+    # venue.funding (the grid's step is 1h)
+    ("funding hourly", [("/venue/funding", {"interval": "1h", "cap": 0.04})], True),
+    ("funding like Binance", [("/venue/funding", {"interval": "8h", "interest_rate": 0.0001,
+                                                  "interest_band": 0.0005, "cap": 0.0075})],
+     True),
+    ("funding negative interest", [("/venue/funding", {"interval": "1h", "interest_rate": -0.001,
+                                                       "cap": 0.01})], True),
+    ("funding without cap", [("/venue/funding", {"interval": "1h"})], False),
+    ("funding without interval", [("/venue/funding", {"cap": 0.01})], False),
+    ("funding cap 0", [("/venue/funding", {"interval": "1h", "cap": 0})], False),
+    ("funding cap above 1", [("/venue/funding", {"interval": "1h", "cap": 1.5})], False),
+    ("funding interest 1", [("/venue/funding", {"interval": "1h", "interest_rate": 1,
+                                                "cap": 0.01})], False),
+    ("funding negative band", [("/venue/funding", {"interval": "1h", "interest_band": -0.1,
+                                                   "cap": 0.01})], False),
+    ("funding zero interval", [("/venue/funding", {"interval": "0s", "cap": 0.01})], False),
+    ("funding unknown key", [("/venue/funding", {"interval": "1h", "cap": 0.01, "premium": 0})],
+     False),
     # venue.partial_liquidation
     ("partial liquidation empty", [("/venue/partial_liquidation", {})], True),
     ("partial liquidation like Hyperliquid",
@@ -809,6 +827,10 @@ DURATIONS = [
 
 # Checks the schema cannot express: the schema accepts these, the parser must not.
 PARSER_ONLY = [
+    ("funding interval shorter than half a step",
+     [("/venue/funding", {"interval": "20min", "cap": 0.01})], "/venue/funding/interval"),
+    ("funding with maintenance tiers",
+     TIERED + [("/venue/funding", {"interval": "1h", "cap": 0.01})], "/venue/funding"),
     ("partial liquidation that would never close a position",
      [("/venue/partial_liquidation", {"close_factor": 0.5})],
      "/venue/partial_liquidation/min_notional"),

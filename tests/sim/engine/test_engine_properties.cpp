@@ -29,13 +29,15 @@ double between(Rng& rng, double lo, double hi) {
 // `tiered`, a tiered maintenance margin instead of the flat one; with
 // `waterfall`, ADL (either ranking) and sometimes socialised loss; with
 // `partial`, last, partial liquidation (a random close factor, notional floor,
-// limit and cooldown of 0 to 3 steps).
+// limit and cooldown of 0 to 3 steps); with `funding`, perpetual funding at
+// a random interval, interest and cap (never with `tiered`: refused).
 struct Mechanisms {
     bool liquidity = false;
     bool oracle = false;
     bool tiered = false;
     bool waterfall = false;
     bool partial = false;
+    bool funding = false;
 };
 
 // Four brackets whose caps the cohorts' notionals (lognormal around 1e4) span,
@@ -172,6 +174,13 @@ nlohmann::json random_scenario(std::uint64_t seed, Mechanisms mechanisms = {}) {
         }
         doc["venue"]["partial_liquidation"] = partial;
     }
+    if (mechanisms.funding) {
+        // Rates of up to several % an interval: funding that moves triggers.
+        doc["venue"]["funding"] = {{"interval", fmt::format("{}min", 30 * (1 + rng() % 8))},
+                                   {"interest_rate", between(rng, -0.01, 0.03)},
+                                   {"interest_band", between(rng, 0.0, 0.03)},
+                                   {"cap", between(rng, 0.001, 0.05)}};
+    }
     return doc;
 }
 
@@ -196,6 +205,7 @@ void check_engines_agree(Mechanisms mechanisms) {
     std::uint64_t adl_paths = 0;
     std::uint64_t socialised_paths = 0;
     std::uint64_t partial_paths = 0;
+    std::uint64_t funded_paths = 0;
     for (std::uint64_t seed = 1; seed <= 40; ++seed) {
         INFO("scenario seed " << seed);
         const Scenario scenario = test::scenario_from(random_scenario(seed, mechanisms));
@@ -226,6 +236,7 @@ void check_engines_agree(Mechanisms mechanisms) {
             adl_paths += fast.path_column("adl_notional").values[p] > 0 ? 1 : 0;
             socialised_paths += fast.path_column("socialised_loss").values[p] > 0 ? 1 : 0;
             partial_paths += fast.path_column("partial_liquidations").values[p] > 0 ? 1 : 0;
+            funded_paths += fast.path_column("funding_index").values[p] != 0 ? 1 : 0;
         }
     }
     // The scenarios exercise what they are meant to.
@@ -238,8 +249,7 @@ void check_engines_agree(Mechanisms mechanisms) {
     CHECK((mechanisms.waterfall ? adl_paths > 50 : adl_paths == 0));
     CHECK((mechanisms.waterfall ? socialised_paths > 20 : socialised_paths == 0));
     CHECK((mechanisms.partial ? partial_paths > 200 : partial_paths == 0));
-    MESSAGE("liquidations ", liquidations, ", bad-debt paths ", bad_debt_paths, ", ADL paths ",
-            adl_paths, ", partial paths ", partial_paths);
+    CHECK((mechanisms.funding ? funded_paths > 1000 : funded_paths == 0));
 }
 
 void check_conservation(Mechanisms mechanisms) {
@@ -318,6 +328,20 @@ TEST_CASE(
     "value is conserved with every venue mechanism on: liquidity, oracle, tiers, ADL, partials") {
     check_conservation(
         {.liquidity = true, .oracle = true, .tiered = true, .waterfall = true, .partial = true});
+}
+
+TEST_CASE("the engines agree with perpetual funding moving every trigger") {
+    check_engines_agree({.funding = true});
+}
+
+TEST_CASE("the engines agree with funding, partials, ADL, the oracle and liquidity together") {
+    check_engines_agree(
+        {.liquidity = true, .oracle = true, .waterfall = true, .partial = true, .funding = true});
+}
+
+TEST_CASE("value is conserved with funding, partials, ADL, the oracle and liquidity") {
+    check_conservation(
+        {.liquidity = true, .oracle = true, .waterfall = true, .partial = true, .funding = true});
 }
 
 }  // namespace cascade
