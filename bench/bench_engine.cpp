@@ -266,6 +266,10 @@ int main(int argc, char** argv) {
              d["venue"]["funding"] = {
                  {"interval", "1h"}, {"interest_rate", 0.0000125}, {"cap", 0.04}};
          }},
+        {"liquidators: 2 M of notional a minute",
+         [](nlohmann::json& d) {
+             d["venue"]["liquidators"] = {{"capacity", 2e6}, {"window", "1min"}};
+         }},
         {"tiered maintenance margin",
          [](nlohmann::json& d) {
              d["venue"].erase("maintenance_margin");

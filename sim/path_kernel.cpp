@@ -50,6 +50,10 @@ MarketRules market_rules(const Scenario& scenario, const ShockSchedule& shocks) 
     rules.oracle = OracleRules(scenario.venue.oracle, grid.step_seconds(),
                                std::vector<std::uint8_t>(frozen.begin(), frozen.end()));
     rules.partial_cooldown_steps = cooldown_steps(scenario.venue.partial_liquidation, grid);
+    if (scenario.venue.liquidators.limited()) {
+        rules.liquidator_capacity = scenario.venue.liquidators.capacity * grid.step_seconds() /
+                                    scenario.venue.liquidators.window_seconds;
+    }
     rules.funding_interval_steps = std::max<std::uint32_t>(
         oracle_steps(scenario.venue.funding.interval_seconds, grid.step_seconds()), 1);
     return rules;
@@ -65,6 +69,7 @@ PathKernel::PathKernel(const Scenario& scenario, const Population& population, E
                        const ShockSchedule& shocks)
     : seed_(scenario.simulation.seed),
       steps_(scenario.simulation.grid.steps),
+      step_seconds_(scenario.simulation.grid.step_seconds()),
       population_(population),
       rules_(market_rules(scenario, shocks)),
       engine_(engine),
@@ -160,6 +165,8 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
     outcome.liquidations = engine.liquidations();
     outcome.partial_liquidations = engine.partial_liquidations();
     outcome.funding_index = engine.funding_index();
+    outcome.capacity_shortfall_max = engine.capacity_shortfall_max();
+    outcome.under_water_time = static_cast<double>(engine.waiting_account_steps()) * step_seconds_;
     outcome.liquidated_notional = engine.liquidated_notional();
     outcome.penalties = engine.penalties();
     outcome.fund_paid = engine.fund_paid();

@@ -41,7 +41,11 @@ struct PathTraceStorage {
 struct PathOutcome {
     std::uint64_t liquidations = 0;          // partial ones included
     std::uint64_t partial_liquidations = 0;  // those that left a position open
-    double funding_index = 0.0;  // cumulative funding per unit at the horizon (quote)
+    double funding_index = 0.0;              // cumulative funding per unit at the horizon (quote)
+    // Liquidator capacity: the most notional left waiting at the end of a
+    // step, and account-seconds spent below maintenance waiting.
+    double capacity_shortfall_max = 0.0;
+    double under_water_time = 0.0;
     double liquidated_notional = 0.0;
     double penalties = 0.0;
     double fund_paid = 0.0;
@@ -94,6 +98,7 @@ class PathKernel {
 
     std::uint64_t seed_;
     std::uint32_t steps_;
+    double step_seconds_;  // the grid's step, for times on the path
     const Population& population_;
     MarketRules rules_;
     EngineKind engine_;

@@ -54,6 +54,8 @@ enum Column : std::size_t {
     adl_accounts,
     socialised_loss,
     funding_index,
+    capacity_shortfall_max,
+    under_water_time,
     ledger_imbalance,
     column_count
 };
@@ -98,6 +100,12 @@ const std::array<DatasetInfo, column_count>& column_infos() {
         {"funding_index", "quote currency",
          "cumulative funding per unit of the asset at the horizon: what a long held from the "
          "start paid per unit (negative: received), and a short received; 0 without funding"},
+        {"capacity_shortfall_max", "quote currency",
+         "largest notional left below maintenance at the end of a step because the liquidators' "
+         "capacity was used up; 0 without a capacity"},
+        {"under_water_time", "s",
+         "account-seconds positions spent below maintenance waiting for liquidator capacity "
+         "(accounts waiting at the end of each step, times the step); 0 without a capacity"},
         {"ledger_imbalance", "1",
          "|sum of all ledger balances - initial sum| / max(initial sum, liquidated notional, 1)"},
     }};
@@ -142,6 +150,8 @@ PathRow path_row(std::span<const double> log_market, const PathOutcome& o, doubl
     row[adl_accounts] = static_cast<double>(o.adl_accounts);
     row[socialised_loss] = o.socialised_loss;
     row[funding_index] = o.funding_index;
+    row[capacity_shortfall_max] = o.capacity_shortfall_max;
+    row[under_water_time] = o.under_water_time;
     row[ledger_imbalance] = o.ledger_imbalance;
     return row;
 }

@@ -86,6 +86,17 @@ struct FundingConfig {
     double cap = 0.0;            // on |rate|, per interval
 };
 
+// The liquidators' capacity: the notional they absorb per `window_seconds`
+// (spread evenly over the steps). Accounts that cross beyond it wait, below
+// maintenance, for a later step with capacity, in book order (the first to
+// cross first). Unlimited unless the scenario says. docs/models.md#liquidators.
+struct LiquidatorConfig {
+    double capacity = std::numeric_limits<double>::infinity();  // quote currency per window
+    double window_seconds = 0.0;
+
+    bool limited() const { return capacity < std::numeric_limits<double>::infinity(); }
+};
+
 struct VenueConfig {
     double initial_margin = 0.0;       // fraction of notional at entry; max leverage 1 / this
     double maintenance_margin = 0.0;   // fraction of notional at the current price; NaN when tiered
@@ -99,6 +110,7 @@ struct VenueConfig {
     LossWaterfall loss_waterfall;            // after the fund: off unless the scenario says
     PartialLiquidation partial_liquidation;  // off unless the scenario says
     FundingConfig funding;                   // off unless the scenario says
+    LiquidatorConfig liquidators;            // unlimited unless the scenario says
 
     double max_leverage() const { return 1.0 / initial_margin; }
 };

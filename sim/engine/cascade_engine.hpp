@@ -60,6 +60,8 @@ struct MarketRules {
     // again; 0: from the next round on.
     std::uint32_t partial_cooldown_steps = 0;
     std::uint32_t funding_interval_steps = 1;  // funding is paid every this many steps
+    // Notional the liquidators absorb per step; infinite: no limit.
+    double liquidator_capacity = std::numeric_limits<double>::infinity();
 };
 
 // Finds crossing accounts by cursor: everything before the cursor has been
@@ -108,6 +110,22 @@ class CursorFinder {
         }
         while (next_short_ < shorts_.count() && x > shorts_.log_trigger[next_short_]) {
             out.push_back(static_cast<std::uint32_t>(next_short_++));
+        }
+        refresh();
+    }
+
+    // Hands back an account collected this round that the liquidators had
+    // no capacity for: it stays crossed, to be collected again. A re-armed
+    // account goes back on its heap; one from the book rewinds the cursor
+    // (the accounts taken form a prefix of those collected, in book order, so
+    // what is handed back from the book is everything from it on).
+    void put_back(Side side, std::uint32_t index, const OpenPosition& position) {
+        if (position.rearmed) {
+            push(side, Rearmed{position.log_trigger, index, 0});
+        } else if (side == Side::long_side) {
+            next_long_ = std::min<std::size_t>(next_long_, index);
+        } else {
+            next_short_ = std::min<std::size_t>(next_short_, index);
         }
         refresh();
     }
@@ -342,6 +360,10 @@ class CascadeEngine {
     // taken before their orders: the largest, and the sum over liquidations.
     double oracle_gap_max() const { return oracle_gap_max_; }
     double oracle_gap_sum() const { return oracle_gap_sum_; }
+    // Liquidator capacity: accounts left waiting at the end of a step, summed
+    // over the steps; the most notional left waiting at the end of one.
+    std::uint64_t waiting_account_steps() const { return waiting_account_steps_; }
+    double capacity_shortfall_max() const { return capacity_shortfall_max_; }
     // The funding index F at this point of the path (quote per unit; 0 without funding).
     double funding_index() const { return funding_.index(); }
     // What the loss waterfall after the fund did (all 0 when it is off).
@@ -468,6 +490,8 @@ class CascadeEngine {
         if (partial_) {
             finder_.release(step);  // partially liquidated accounts whose cooldown ended
         }
+        capacity_left_ = rules_.liquidator_capacity;  // the liquidators' for this step
+        waiting_ = 0;
         std::uint32_t round = 0;
         for (; round < rules_.max_rounds; ++round) {
             const double x = x_exo + impact_;
@@ -480,17 +504,25 @@ class CascadeEngine {
             if (crossing_longs_.empty() && crossing_shorts_.empty()) {
                 break;
             }
-            if constexpr (!Live) {
-                const double gap = std::abs(std::expm1(x_oracle - x));
-                oracle_gap_max_ = std::max(oracle_gap_max_, gap);
-                oracle_gap_sum_ +=
-                    gap * static_cast<double>(crossing_longs_.size() + crossing_shorts_.size());
-            }
+            // The oracle's gap to the market before the round's orders, for
+            // each account the round liquidates (counted once it has).
+            const double gap = Live ? 0.0 : std::abs(std::expm1(x_oracle - x));
             if (overlaid_) [[unlikely]] {
-                if (!overlay_round(impact, x, x_trigger, step, round, path, events)) {
+                const OverlayRound done =
+                    overlay_round(impact, x, x_trigger, step, round, path, events);
+                if constexpr (!Live) {
+                    count_gap(gap);
+                }
+                if (done == OverlayRound::no_capacity) {
+                    break;  // the rest wait for the next step's liquidators
+                }
+                if (done == OverlayRound::nothing_open) {
                     continue;  // every account that crossed had been deleveraged already
                 }
             } else {
+                if constexpr (!Live) {
+                    count_gap(gap);
+                }
                 double sold = 0.0;
                 for (std::uint32_t i : crossing_longs_) {
                     sold += population_.longs.size[i];
@@ -510,6 +542,15 @@ class CascadeEngine {
             }
         }
         max_rounds_ = std::max(max_rounds_, round);
+        if (waiting_ > 0) {
+            waiting_account_steps_ += waiting_;
+        }
+    }
+
+    void count_gap(double gap) {
+        oracle_gap_max_ = std::max(oracle_gap_max_, gap);
+        oracle_gap_sum_ +=
+            gap * static_cast<double>(crossing_longs_.size() + crossing_shorts_.size());
     }
 
     // The running totals live in locals for the loop: written through
@@ -619,9 +660,21 @@ class CascadeEngine {
     // budget the common step needs (GCC's unit-growth limit; with this code
     // in the unit the step and the normal draw stopped being inlined, about
     // 4 ns a step).
-    [[gnu::noinline]] bool overlay_round(const ImpactConfig& impact, double x, double x_trigger,
-                                         std::uint32_t step, std::uint32_t round,
-                                         std::uint64_t path, std::vector<LiquidationEvent>* events);
+    enum class OverlayRound {
+        settled,       // the round liquidated accounts
+        nothing_open,  // every account that crossed had been deleveraged already
+        no_capacity,   // the liquidators had nothing left for this step
+    };
+    [[gnu::noinline]] OverlayRound overlay_round(const ImpactConfig& impact, double x,
+                                                 double x_trigger, std::uint32_t step,
+                                                 std::uint32_t round, std::uint64_t path,
+                                                 std::vector<LiquidationEvent>* events);
+
+    // Keeps the accounts of this round the liquidators' capacity left for
+    // the step covers, in book order, longs first (at the pre-round price
+    // `price`); hands the rest back to the finder. Returns true when none
+    // could be kept.
+    bool apply_capacity(double price);
 
     // The units each crossing account of `book` closes (into `closing`, by
     // position in `indices`), and their sum: all that is open, or a partial
@@ -672,8 +725,14 @@ class CascadeEngine {
     const bool market_is_oracle_;  // the instant market oracle, never frozen, no funding
     const bool waterfall_;         // ADL or socialised loss after the fund
     const bool partial_;           // partial liquidation
-    const bool overlaid_ = waterfall_ || partial_;  // accounts may differ from their book entries
-    PositionOverlay long_overlay_;  // accounts this path touched without closing them
+    const bool limited_ = rules_.liquidator_capacity < std::numeric_limits<double>::infinity();
+    // Accounts may differ from their book entries, or a round may take only some.
+    const bool overlaid_ = waterfall_ || partial_ || limited_;
+    double capacity_left_ = 0.0;               // the liquidators', this step
+    std::uint64_t waiting_ = 0;                // accounts handed back in this step's last round
+    std::uint64_t waiting_account_steps_ = 0;  // summed over the steps
+    double capacity_shortfall_max_ = 0.0;      // notional left waiting at a step's end, the most
+    PositionOverlay long_overlay_;             // accounts this path touched without closing them
     PositionOverlay short_overlay_;
     AdlQueue long_queue_;  // longs ADL may close this round (against bankrupt shorts)
     AdlQueue short_queue_;

@@ -15,20 +15,32 @@
 namespace cascade {
 
 template <class Finder>
-bool CascadeEngine<Finder>::overlay_round(const ImpactConfig& impact, double x, double x_trigger,
-                                          std::uint32_t step, std::uint32_t round,
-                                          std::uint64_t path,
-                                          std::vector<LiquidationEvent>* events) {
+typename CascadeEngine<Finder>::OverlayRound CascadeEngine<Finder>::overlay_round(
+    const ImpactConfig& impact, double x, double x_trigger, std::uint32_t step, std::uint32_t round,
+    std::uint64_t path, std::vector<LiquidationEvent>* events) {
     const double trigger_price = rules_.initial_price * std::exp(x_trigger);
-    const double sold = plan_closes(population_.longs, long_overlay_, trigger_price,
-                                    crossing_longs_, closing_longs_);
-    const double bought = plan_closes(population_.shorts, short_overlay_, trigger_price,
-                                      crossing_shorts_, closing_shorts_);
+    double sold = plan_closes(population_.longs, long_overlay_, trigger_price, crossing_longs_,
+                              closing_longs_);
+    double bought = plan_closes(population_.shorts, short_overlay_, trigger_price, crossing_shorts_,
+                                closing_shorts_);
     if (crossing_longs_.empty() && crossing_shorts_.empty()) {
-        return false;
+        return OverlayRound::nothing_open;
+    }
+    const double price = rules_.initial_price * std::exp(x);
+    if (limited_ && apply_capacity(price)) {
+        return OverlayRound::no_capacity;
+    }
+    if (limited_) {
+        sold = 0.0;  // what the liquidators took
+        for (const Closing& c : closing_longs_) {
+            sold += c.units;
+        }
+        bought = 0.0;
+        for (const Closing& c : closing_shorts_) {
+            bought += c.units;
+        }
     }
     const ImpactMove move = apply_impact(impact, impact_, sold - bought);
-    const double price = rules_.initial_price * std::exp(x);
     const double fill = price * move.fill_factor;
     AdlOrder from_longs;
     AdlOrder from_shorts;
@@ -55,7 +67,37 @@ bool CascadeEngine<Finder>::overlay_round(const ImpactConfig& impact, double x, 
                                  (sold - from_longs.units) - (bought - from_shorts.units))
                         .after
                   : move.after;
-    return true;
+    return OverlayRound::settled;
+}
+
+template <class Finder>
+bool CascadeEngine<Finder>::apply_capacity(double price) {
+    double shortfall = 0.0;
+    std::uint64_t waiting = 0;
+    const auto keep = [&](Side side, std::vector<std::uint32_t>& indices,
+                          std::vector<Closing>& closing) {
+        std::size_t kept = 0;
+        for (std::size_t k = 0; k < indices.size(); ++k) {
+            // An account is taken whole while any capacity is left.
+            if (capacity_left_ > 0.0) {
+                capacity_left_ -= closing[k].units * price;
+                indices[kept] = indices[k];
+                closing[kept] = closing[k];
+                ++kept;
+            } else {
+                finder_.put_back(side, indices[k], closing[k].position);
+                shortfall += closing[k].units * price;
+                ++waiting;
+            }
+        }
+        indices.resize(kept);
+        closing.resize(kept);
+    };
+    keep(Side::long_side, crossing_longs_, closing_longs_);
+    keep(Side::short_side, crossing_shorts_, closing_shorts_);
+    waiting_ = waiting;
+    capacity_shortfall_max_ = std::max(capacity_shortfall_max_, shortfall);
+    return crossing_longs_.empty() && crossing_shorts_.empty();
 }
 
 template <class Finder>
@@ -177,12 +219,11 @@ void CascadeEngine<Finder>::settle_overlaid(
     }
 }
 
-template bool CascadeEngine<CursorFinder>::overlay_round(const ImpactConfig&, double, double,
-                                                         std::uint32_t, std::uint32_t,
-                                                         std::uint64_t,
-                                                         std::vector<LiquidationEvent>*);
-template bool CascadeEngine<ScanFinder>::overlay_round(const ImpactConfig&, double, double,
-                                                       std::uint32_t, std::uint32_t, std::uint64_t,
-                                                       std::vector<LiquidationEvent>*);
+template CascadeEngine<CursorFinder>::OverlayRound CascadeEngine<CursorFinder>::overlay_round(
+    const ImpactConfig&, double, double, std::uint32_t, std::uint32_t, std::uint64_t,
+    std::vector<LiquidationEvent>*);
+template CascadeEngine<ScanFinder>::OverlayRound CascadeEngine<ScanFinder>::overlay_round(
+    const ImpactConfig&, double, double, std::uint32_t, std::uint32_t, std::uint64_t,
+    std::vector<LiquidationEvent>*);
 
 }  // namespace cascade

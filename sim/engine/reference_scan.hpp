@@ -61,6 +61,12 @@ class ScanFinder {
     }
     void release(std::uint32_t step) { step_ = step; }
 
+    // An account collected this round that the liquidators had no capacity
+    // for: open again (a re-armed one keeps its position and cooldown).
+    void put_back(Side side, std::uint32_t index, const OpenPosition&) {
+        (side == Side::long_side ? open_long_ : open_short_)[index] = 1;
+    }
+
   private:
     struct Rearmed {
         OpenPosition position;

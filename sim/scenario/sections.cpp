@@ -295,6 +295,10 @@ VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid) {
                 "funding");
         }
     });
+    r.optional_object("liquidators", [&](ObjectReader& liquidators) {
+        v.liquidators.capacity = liquidators.number("capacity", Range::left_open(0.0, 1e18));
+        v.liquidators.window_seconds = liquidators.duration("window", Range::positive()).seconds;
+    });
     r.object("partial_liquidation", [&](ObjectReader& partial) {
         PartialLiquidation& p = v.partial_liquidation;
         p.close_factor = partial.number("close_factor", Range::left_open(0.0, 1.0), 1.0);

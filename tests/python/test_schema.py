@@ -609,6 +609,16 @@ CASES = [
     ("funding zero interval", [("/venue/funding", {"interval": "0s", "cap": 0.01})], False),
     ("funding unknown key", [("/venue/funding", {"interval": "1h", "cap": 0.01, "premium": 0})],
      False),
+    # venue.liquidators
+    ("liquidators", [("/venue/liquidators", {"capacity": 5e6, "window": "1min"})], True),
+    ("liquidators without window", [("/venue/liquidators", {"capacity": 5e6})], False),
+    ("liquidators without capacity", [("/venue/liquidators", {"window": "1h"})], False),
+    ("liquidators capacity 0", [("/venue/liquidators", {"capacity": 0, "window": "1h"})], False),
+    ("liquidators capacity above 1e18",
+     [("/venue/liquidators", {"capacity": 1.01e18, "window": "1h"})], False),
+    ("liquidators zero window", [("/venue/liquidators", {"capacity": 1, "window": "0s"})], False),
+    ("liquidators unknown key",
+     [("/venue/liquidators", {"capacity": 1, "window": "1h", "latency": "1s"})], False),
     # venue.partial_liquidation
     ("partial liquidation empty", [("/venue/partial_liquidation", {})], True),
     ("partial liquidation like Hyperliquid",

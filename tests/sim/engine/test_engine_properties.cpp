@@ -30,7 +30,8 @@ double between(Rng& rng, double lo, double hi) {
 // `waterfall`, ADL (either ranking) and sometimes socialised loss; with
 // `partial`, last, partial liquidation (a random close factor, notional floor,
 // limit and cooldown of 0 to 3 steps); with `funding`, perpetual funding at
-// a random interval, interest and cap (never with `tiered`: refused).
+// a random interval, interest and cap (never with `tiered`: refused); with
+// `capacity`, liquidators that absorb a random notional an hour.
 struct Mechanisms {
     bool liquidity = false;
     bool oracle = false;
@@ -38,6 +39,7 @@ struct Mechanisms {
     bool waterfall = false;
     bool partial = false;
     bool funding = false;
+    bool capacity = false;
 };
 
 // Four brackets whose caps the cohorts' notionals (lognormal around 1e4) span,
@@ -181,6 +183,10 @@ nlohmann::json random_scenario(std::uint64_t seed, Mechanisms mechanisms = {}) {
                                    {"interest_band", between(rng, 0.0, 0.03)},
                                    {"cap", between(rng, 0.001, 0.05)}};
     }
+    if (mechanisms.capacity) {
+        // A few to a few dozen 1e4 positions an hour (steps of 30 min).
+        doc["venue"]["liquidators"] = {{"capacity", between(rng, 2e4, 5e5)}, {"window", "1h"}};
+    }
     return doc;
 }
 
@@ -206,6 +212,7 @@ void check_engines_agree(Mechanisms mechanisms) {
     std::uint64_t socialised_paths = 0;
     std::uint64_t partial_paths = 0;
     std::uint64_t funded_paths = 0;
+    std::uint64_t waiting_paths = 0;
     for (std::uint64_t seed = 1; seed <= 40; ++seed) {
         INFO("scenario seed " << seed);
         const Scenario scenario = test::scenario_from(random_scenario(seed, mechanisms));
@@ -237,6 +244,7 @@ void check_engines_agree(Mechanisms mechanisms) {
             socialised_paths += fast.path_column("socialised_loss").values[p] > 0 ? 1 : 0;
             partial_paths += fast.path_column("partial_liquidations").values[p] > 0 ? 1 : 0;
             funded_paths += fast.path_column("funding_index").values[p] != 0 ? 1 : 0;
+            waiting_paths += fast.path_column("under_water_time").values[p] > 0 ? 1 : 0;
         }
     }
     // The scenarios exercise what they are meant to.
@@ -250,6 +258,7 @@ void check_engines_agree(Mechanisms mechanisms) {
     CHECK((mechanisms.waterfall ? socialised_paths > 20 : socialised_paths == 0));
     CHECK((mechanisms.partial ? partial_paths > 200 : partial_paths == 0));
     CHECK((mechanisms.funding ? funded_paths > 1000 : funded_paths == 0));
+    CHECK((mechanisms.capacity ? waiting_paths > 200 : waiting_paths == 0));
 }
 
 void check_conservation(Mechanisms mechanisms) {
@@ -334,14 +343,30 @@ TEST_CASE("the engines agree with perpetual funding moving every trigger") {
     check_engines_agree({.funding = true});
 }
 
+TEST_CASE("the engines agree with liquidator capacity: accounts wait, in book order") {
+    check_engines_agree({.capacity = true});
+}
+
 TEST_CASE("the engines agree with funding, partials, ADL, the oracle and liquidity together") {
-    check_engines_agree(
-        {.liquidity = true, .oracle = true, .waterfall = true, .partial = true, .funding = true});
+    check_engines_agree({.liquidity = true,
+                         .oracle = true,
+                         .waterfall = true,
+                         .partial = true,
+                         .funding = true,
+                         .capacity = true});
+}
+
+TEST_CASE("value is conserved with liquidator capacity") {
+    check_conservation({.capacity = true});
 }
 
 TEST_CASE("value is conserved with funding, partials, ADL, the oracle and liquidity") {
-    check_conservation(
-        {.liquidity = true, .oracle = true, .waterfall = true, .partial = true, .funding = true});
+    check_conservation({.liquidity = true,
+                        .oracle = true,
+                        .waterfall = true,
+                        .partial = true,
+                        .funding = true,
+                        .capacity = true});
 }
 
 }  // namespace cascade
