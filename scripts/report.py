@@ -774,6 +774,62 @@ def provenance_section(res, source):
     return "<section id=\"provenance\"><h2>Provenance</h2>\n" + key_value_table(pairs) + "</section>\n"
 
 
+# Per-path columns of the venue's mechanisms (docs/output-format.md), with
+# what they measure and their units, in the order the table lists them.
+MECHANISM_COLUMNS = [
+    ("oracle_gap_max", "largest gap between the oracle and the market at a liquidation", "fraction"),
+    ("partial_liquidations", "partial liquidations (each left part of a position open)", "count"),
+    ("funding_index", "funding paid per unit held from the start (negative: received)", "money"),
+    ("capacity_shortfall_max", "most notional left waiting for liquidators at a step's end",
+     "money"),
+    ("under_water_time", "account-hours spent below maintenance waiting for liquidators", "hours"),
+    ("adl_notional", "notional auto-deleveraged at bankruptcy prices", "money"),
+    ("adl_accounts", "opposite-side accounts auto-deleveraged", "count"),
+    ("socialised_loss", "shortfall taken as a haircut on profits", "money"),
+]
+
+
+def mechanism_section(res):
+    """What the venue's mechanisms did, path by path: a row per mechanism
+    column that is not 0 on every path (the others are left out); nothing at
+    all when every one is 0 everywhere."""
+    paths = res.paths
+    rows = []
+    for column, meaning, kind in MECHANISM_COLUMNS:
+        if column not in paths.columns:
+            continue
+        values = paths[column].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size == 0 or not np.any(values != 0):
+            continue
+        if kind == "hours":
+            values = values / 3600.0
+
+        def show(v):
+            if kind == "money":
+                return fmt_money(v)
+            if kind == "fraction":
+                return fmt_trim(100 * v, 3) + " %"
+            return fmt_trim(v)
+
+        share = 100 * np.count_nonzero(values) / values.size
+        rows.append([f"<code>{esc(column)}</code>", esc(meaning), esc(fmt_trim(share, 3) + " %"),
+                     esc(show(float(np.mean(values)))),
+                     esc(show(float(np.quantile(values, 0.95)))),
+                     esc(show(float(np.max(values))) if kind != "money" or np.max(values) > 0
+                         else show(float(np.min(values))))])
+    if not rows:
+        return ""  # none switched on, or none did anything: no section
+    out = ["<section id=\"mechanisms\"><h2>Venue mechanisms</h2>\n"]
+    out.append(table(["Column", "What it measures", "Paths not 0", "Mean", "95th percentile",
+                      "Largest"], rows, numeric={2, 3, 4, 5}))
+    out.append("<p class=\"small\">One row per per-path column (<code>/paths</code>) of a "
+               "mechanism the scenario switched on and that did something on some path; "
+               "statistics over all paths, zeros included. Formulas: docs/models.md.</p>\n"
+               "</section>\n")
+    return "".join(out)
+
+
 def cohort_section(res):
     co = res.cohorts
     out = ["<section id=\"cohorts\"><h2>Who got liquidated</h2>\n"]
@@ -945,6 +1001,7 @@ def build_report(res, source):
     parts.append("</section>\n<section id=\"cascades\"><h2>Cascades</h2>\n")
     parts.append(cascade_figure(res, ctx))
     parts.append("</section>\n")
+    parts.append(mechanism_section(res))
     parts.append(cohort_section(res))
     parts.append(metrics_section(res))
     parts.append(provenance_section(res, source))
