@@ -263,8 +263,10 @@ int main(int argc, char** argv) {
         {"partial liquidation: 50 % at a time above 1,000, no cooldown", partial_repeated},
         {"funding hourly, cap 4 % (Hyperliquid)",
          [](nlohmann::json& d) {
-             d["venue"]["funding"] = {
-                 {"interval", "1h"}, {"interest_rate", 0.0000125}, {"cap", 0.04}};
+             d["venue"]["funding"] = {{"interval", "1h"},
+                                      {"rate_period", "8h"},
+                                      {"interest_rate", 0.0001},
+                                      {"cap", 0.04}};
          }},
         {"liquidators: 2 M of notional a minute",
          [](nlohmann::json& d) {

@@ -70,20 +70,22 @@ struct PartialLiquidation {
 
 // Perpetual funding (docs/models.md#funding). Every `interval` the venue
 // sets a rate from the premium of its mark price over the index, averaged
-// over the interval, with the interest-rate term and the cap Binance and
-// Hyperliquid publish:
-//   rate = clamp(premium + clamp(interest_rate - premium, -interest_band, interest_band), -cap,
-//   cap)
+// over the interval, with the interest-rate term Binance and Hyperliquid
+// publish for a rate period (8 h for both; Hyperliquid pays an eighth of it
+// every hour):
+//   rate = clamp(interval / period x (premium + clamp(interest_rate - premium,
+//                -interest_band, interest_band)), -cap, cap)
 // and every position pays s x rate x mark price per unit (longs pay a
 // positive rate, shorts receive it). cascade keeps the sum as one
 // cumulative index F per path (quote per unit): a position's equity is
 // c + s q (P - E - F), i.e. funding shifts every entry price by F.
 struct FundingConfig {
     bool enabled = false;
-    double interval_seconds = 0.0;
-    double interest_rate = 0.0;  // per interval
-    double interest_band = 0.0;  // the clamp on interest_rate - premium
-    double cap = 0.0;            // on |rate|, per interval
+    double interval_seconds = 0.0;  // how often funding is paid
+    double period_seconds = 0.0;    // the period the formula's rate is for
+    double interest_rate = 0.0;     // per period
+    double interest_band = 0.0;     // the clamp on interest_rate - premium
+    double cap = 0.0;               // on |rate|, per interval
 };
 
 // The liquidators' capacity: the notional they absorb per `window_seconds`

@@ -44,11 +44,15 @@ class FundingTracker {
     }
 
     // The rate of one interval for an average premium (Binance's and
-    // Hyperliquid's published formula).
+    // Hyperliquid's published formula for a rate period, paid pro rata).
     static double rate(const FundingConfig& config, double premium) {
         const double interest =
             std::clamp(config.interest_rate - premium, -config.interest_band, config.interest_band);
-        return std::clamp(premium + interest, -config.cap, config.cap);
+        const double per_interval =
+            config.period_seconds == config.interval_seconds
+                ? premium + interest
+                : (premium + interest) * (config.interval_seconds / config.period_seconds);
+        return std::clamp(per_interval, -config.cap, config.cap);
     }
 
   private:

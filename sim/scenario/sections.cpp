@@ -272,6 +272,9 @@ VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid) {
         FundingConfig& f = v.funding;
         f.enabled = true;
         f.interval_seconds = funding.duration("interval", Range::positive()).seconds;
+        const std::optional<Duration> period =
+            funding.optional_duration("rate_period", Range::positive());
+        f.period_seconds = period ? period->seconds : f.interval_seconds;
         f.interest_rate = funding.number("interest_rate", Range::open(-1.0, 1.0), 0.0001);
         f.interest_band = funding.number("interest_band", Range::closed(0.0, 1.0), 0.0005);
         f.cap = funding.number("cap", Range::left_open(0.0, 1.0));

@@ -56,6 +56,7 @@ nlohmann::json funded(const std::string& interval = "1h", double interest = 0.01
 TEST_CASE("funding rate: premium plus the clamped interest term, capped (Binance, Hyperliquid)") {
     FundingConfig config;
     config.enabled = true;
+    config.interval_seconds = config.period_seconds = 8 * 3600;
     config.interest_rate = 0.0001;
     config.interest_band = 0.0005;
     config.cap = 0.004;
@@ -66,6 +67,12 @@ TEST_CASE("funding rate: premium plus the clamped interest term, capped (Binance
     // A deep discount (-1 %) pays the shorts' side, up to the cap.
     CHECK(FundingTracker::rate(config, -0.01) == -0.004);
     CHECK(FundingTracker::rate(config, 0.01) == 0.004);
+    // Hyperliquid: the 8-hour rate, paid an eighth every hour; its example,
+    // a 1 % premium: 1 % - 0.05 % = 0.95 % for 8 h, 0.11875 % an hour.
+    config.interval_seconds = 3600;
+    config.period_seconds = 8 * 3600;
+    config.cap = 0.04;
+    CHECK(FundingTracker::rate(config, 0.01) == doctest::Approx(0.0095 / 8).epsilon(1e-12));
 }
 
 TEST_CASE("funding moves the liquidation price by the funding index") {
