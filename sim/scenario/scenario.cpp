@@ -7,6 +7,8 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +16,7 @@
 #include "models/market/impact_registry.hpp"
 #include "models/price/price_model_registry.hpp"
 #include "models/shocks/shock_registry.hpp"
+#include "models/venue/venue_presets.hpp"
 #include "sim/errors.hpp"
 #include "sim/scenario/json_reader.hpp"
 #include "sim/scenario/sections.hpp"
@@ -469,12 +472,60 @@ Override parse_override(std::string_view text) {
                     "--set " + quoted};
 }
 
+namespace {
+
+// Merges `over` into `under`, key by key for objects, replacing anything else.
+void merge_under(json& under, const json& over) {
+    for (auto it = over.begin(); it != over.end(); ++it) {
+        json& slot = under[it.key()];
+        if (slot.is_object() && it->is_object()) {
+            merge_under(slot, *it);
+        } else {
+            slot = *it;
+        }
+    }
+}
+
+// /venue/preset: the preset's rules under the scenario's own /venue keys
+// (overrides included), which win field by field. A scenario's own
+// maintenance_margin or maintenance_tiers replaces the preset's other one.
+// An unknown or ill-typed preset is left for read_venue to report.
+void expand_venue_preset(json& doc) {
+    if (!doc.is_object()) {
+        return;
+    }
+    const auto venue = doc.find("venue");
+    if (venue == doc.end() || !venue->is_object()) {
+        return;
+    }
+    const auto name = venue->find("preset");
+    if (name == venue->end() || !name->is_string()) {
+        return;
+    }
+    const VenuePreset* preset = find_venue_preset(name->get<std::string>());
+    if (preset == nullptr) {
+        return;
+    }
+    json rules = json::parse(preset->rules);
+    if (venue->contains("maintenance_tiers")) {
+        rules.erase("maintenance_margin");
+    }
+    if (venue->contains("maintenance_margin")) {
+        rules.erase("maintenance_tiers");
+    }
+    merge_under(rules, *venue);
+    *venue = std::move(rules);
+}
+
+}  // namespace
+
 Scenario parse_scenario(std::string_view text, const std::string& source,
                         std::span<const Override> overrides) {
     json doc = parse_json(text, source);
     for (const Override& o : overrides) {
         apply_override(doc, o);
     }
+    expand_venue_preset(doc);
     // A deep pointer and a deep value can together nest deeper than any file may.
     if (!overrides.empty() && nesting_depth(doc) > kMaxDepth) {
         throw InputError({Diagnostic{"--set", "",

@@ -5,11 +5,14 @@
 #include <limits>
 #include <optional>
 #include <set>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "models/venue/margin_policy_registry.hpp"
 #include "models/venue/oracle_registry.hpp"
+#include "models/venue/venue_presets.hpp"
 
 namespace cascade {
 namespace {
@@ -203,6 +206,14 @@ std::vector<MaintenanceBracket> read_maintenance_tiers(ObjectReader& r, double i
 
 VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid) {
     VenueConfig v;
+    if (r.has("preset")) {
+        // Already filled in (parse_scenario); here only checked and kept.
+        std::vector<std::string_view> names;
+        for (const VenuePreset& p : venue_presets()) {
+            names.push_back(p.name);
+        }
+        r.choice("preset", names);
+    }
     v.initial_margin = r.number("initial_margin", Range::left_open(0.0, 1.0));
     if (r.has("maintenance_tiers")) {
         if (r.has("maintenance_margin")) {

@@ -614,6 +614,14 @@ CASES = [
     ("funding zero interval", [("/venue/funding", {"interval": "0s", "cap": 0.01})], False),
     ("funding unknown key", [("/venue/funding", {"interval": "1h", "cap": 0.01, "premium": 0})],
      False),
+    # venue.preset
+    ("venue preset alone", [("/venue", {"preset": "hyperliquid-btc"})], True),
+    ("venue preset with overrides",
+     [("/venue", {"preset": "binance-btcusdt-2021", "insurance_fund": 1e6,
+                  "liquidation_penalty": 0.005})], True),
+    ("venue unknown preset", [("/venue/preset", "hyperliquid")], False),
+    ("venue preset not a string", [("/venue/preset", 1)], False),
+    ("venue without preset or initial_margin", [("/venue/initial_margin", DELETE)], False),
     # venue.liquidators
     ("liquidators", [("/venue/liquidators", {"capacity": 5e6, "window": "1min"})], True),
     ("liquidators without window", [("/venue/liquidators", {"capacity": 5e6})], False),

@@ -21,7 +21,7 @@ using test::same_bits;
 
 // A small crash with a leveraged population and impact, so that the settings
 // matter: the venue's margin and penalty change bad debt.
-nlohmann::json crash_scenario() {
+nlohmann::json sweep_crash_scenario() {
     nlohmann::json doc = test::base_scenario();
     doc["simulation"]["paths"] = 640;
     doc["simulation"]["threads"] = 2;
@@ -90,7 +90,7 @@ TEST_CASE("grid points are validated before anything runs, each message naming i
     Grid grid;
     grid.axes = {parse_grid_axis("/venue/maintenance_margin=0.01,0.06")};
     try {
-        grid_scenarios(source_of(crash_scenario()), grid);
+        grid_scenarios(source_of(sweep_crash_scenario()), grid);
         FAIL("expected InputError");
     } catch (const InputError& e) {
         REQUIRE(e.diagnostics().size() == 1);
@@ -98,7 +98,7 @@ TEST_CASE("grid points are validated before anything runs, each message naming i
               std::string::npos);
     }
     grid.axes = {parse_grid_axis("/simulation/seed=1,2")};
-    CHECK_THROWS_WITH_AS(grid_scenarios(source_of(crash_scenario()), grid),
+    CHECK_THROWS_WITH_AS(grid_scenarios(source_of(sweep_crash_scenario()), grid),
                          doctest::Contains("common random numbers"), InputError);
 }
 
@@ -106,7 +106,7 @@ TEST_CASE("a sweep equals separate runs of its points, for any thread count") {
     Grid grid;
     grid.axes = {parse_grid_axis("/venue/maintenance_margin=0.01,0.02"),
                  parse_grid_axis("/venue/liquidation_penalty=0.005,0.02")};
-    const nlohmann::json doc = crash_scenario();
+    const nlohmann::json doc = sweep_crash_scenario();
     std::vector<SweepResults> sweeps;
     for (const char* threads : {"1", "2"}) {
         const auto scenarios =
@@ -144,7 +144,8 @@ TEST_CASE("a sweep equals separate runs of its points, for any thread count") {
 TEST_CASE("common random numbers: differences between nearby points are measured precisely") {
     Grid grid;
     grid.axes = {parse_grid_axis("/venue/maintenance_margin=0.010,0.011")};
-    const SweepResults sweep = run_sweep(grid_scenarios(source_of(crash_scenario()), grid), grid);
+    const SweepResults sweep =
+        run_sweep(grid_scenarios(source_of(sweep_crash_scenario()), grid), grid);
     for (const char* name : {"bad_debt_mean", "liquidated_notional_mean", "bad_debt_es95"}) {
         INFO(name);
         const SweptMetric& m = swept(sweep, name);
@@ -158,7 +159,7 @@ TEST_CASE("common random numbers: differences between nearby points are measured
 }
 
 TEST_CASE("without impact, a higher maintenance margin never adds bad debt on any path") {
-    nlohmann::json doc = crash_scenario();
+    nlohmann::json doc = sweep_crash_scenario();
     doc["market"]["impact"] = {{"model", "none"}};
     doc["venue"]["liquidation_penalty"] = 0.0;
     doc["venue"]["insurance_fund"] = 0.0;

@@ -23,7 +23,7 @@ namespace {
 // at `jump`. The 5 % jump at 3h before it, which liquidates nothing, gives the
 // market a realised volatility. Hourly steps over 10h. Linear impact of 1e-4
 // per unit; a fund that covers the shortfall.
-nlohmann::json jump_scenario(const char* jump = "6h") {
+nlohmann::json liquidity_jump_scenario(const char* jump = "6h") {
     auto doc = test::one_long_jump_scenario();
     doc["market"]["impact"] = {{"model", "linear"}, {"per_notional", 1e-6}, {"floor", 0.5}};
     doc["shocks"].push_back({{"type", "jump"}, {"time", jump}, {"size", -0.1}});
@@ -40,7 +40,7 @@ double impact_at(const Results& r, std::size_t k) {
 
 using test::check_same_paths;
 
-std::string errors_of(const nlohmann::json& doc) {
+std::string liquidity_errors_of(const nlohmann::json& doc) {
     try {
         parse_scenario(doc.dump(), "s.json");
     } catch (const InputError& e) {
@@ -72,7 +72,7 @@ TEST_CASE("a liquidity drought divides the depth over its window, time-weighted 
 }
 
 TEST_CASE("a drought multiplies the impact of the same liquidation by 1 / factor, only inside") {
-    const Results plain = run_simulation(test::scenario_from(jump_scenario()));
+    const Results plain = run_simulation(test::scenario_from(liquidity_jump_scenario()));
     REQUIRE(plain.events.size() == 1);
     REQUIRE(plain.events[0].step == 6);
     const double normal = impact_at(plain, 6);
@@ -81,7 +81,7 @@ TEST_CASE("a drought multiplies the impact of the same liquidation by 1 / factor
 
     for (const double factor : {0.5, 0.3}) {
         INFO("depth factor " << factor);
-        auto doc = jump_scenario();
+        auto doc = liquidity_jump_scenario();
         doc["shocks"].push_back({{"type", "liquidity_drought"},
                                  {"start", "5h"},
                                  {"duration", "2h"},
@@ -97,7 +97,7 @@ TEST_CASE("a drought multiplies the impact of the same liquidation by 1 / factor
         CHECK(dry.samples[1].values.data == plain.samples[1].values.data);
 
         // A drought that ends before the liquidation changes nothing at all.
-        doc = jump_scenario();
+        doc = liquidity_jump_scenario();
         doc["shocks"].push_back({{"type", "liquidity_drought"},
                                  {"start", "1h"},
                                  {"duration", "4h"},
@@ -105,7 +105,7 @@ TEST_CASE("a drought multiplies the impact of the same liquidation by 1 / factor
         check_same_paths(plain, run_simulation(test::scenario_from(doc)));
     }
     // Half the depth over exactly the liquidation's step (5h-6h) doubles its impact.
-    auto doc = jump_scenario();
+    auto doc = liquidity_jump_scenario();
     doc["shocks"].push_back({{"type", "liquidity_drought"},
                              {"start", "5h"},
                              {"duration", "1h"},
@@ -152,7 +152,7 @@ TEST_CASE("elastic depth follows its formula over a constructed return sequence"
 }
 
 TEST_CASE("elastic depth thins the book after a jump: a liquidation computed by hand") {
-    auto doc = jump_scenario();
+    auto doc = liquidity_jump_scenario();
     doc["market"]["impact"]["elastic_depth"] = {{"elasticity", 1.0},
                                                 {"reference_volatility", 0.5},
                                                 {"window", "4h"},
@@ -232,7 +232,7 @@ TEST_CASE("mechanisms that cannot act reproduce the run without them bit for bit
 }
 
 TEST_CASE("square-root impact in a run: the liquidation moves the price by the law") {
-    auto doc = jump_scenario();
+    auto doc = liquidity_jump_scenario();
     // 100 units are 1 % of a day's volume of 1e4 units (1e6 quote at 100).
     doc["market"]["impact"] = {
         {"model", "square_root"}, {"daily_volume", 1e6}, {"volatility", 0.04}, {"Y", 0.75}};
@@ -281,9 +281,9 @@ TEST_CASE("the shipped liquidity-crunch scenario: engines agree, and the thin bo
 }
 
 TEST_CASE("liquidity validation: every bad parameter named by its pointer") {
-    auto doc = jump_scenario();
+    auto doc = liquidity_jump_scenario();
     doc["market"]["impact"] = {{"model", "square_root"}, {"volatility", 0.0}, {"Y", 200}};
-    std::string errors = errors_of(doc);
+    std::string errors = liquidity_errors_of(doc);
     CHECK(errors.find("s.json: /market/impact/daily_volume: required field is missing") !=
           std::string::npos);
     CHECK(errors.find("s.json: /market/impact/volatility: must be in [1e-06, 10], got 0") !=
@@ -301,7 +301,7 @@ TEST_CASE("liquidity validation: every bad parameter named by its pointer") {
                                  {"window", "0s"},
                                  {"min_multiplier", 1.5},
                                  {"max_multiplier", 0.5}}}};
-    errors = errors_of(doc);
+    errors = liquidity_errors_of(doc);
     CHECK(errors.find("s.json: /market/impact/depth_1pct: unknown key") != std::string::npos);
     CHECK(errors.find(
               "s.json: /market/impact/elastic_depth/elasticity: must be in [0, 10], got -1") !=
@@ -315,11 +315,12 @@ TEST_CASE("liquidity validation: every bad parameter named by its pointer") {
             "s.json: /market/impact/elastic_depth/max_multiplier: must be in [1, 1000], got 0.5") !=
         std::string::npos);
 
-    doc = jump_scenario();
+    doc = liquidity_jump_scenario();
     doc["market"]["impact"] = {{"model", "none"}, {"elastic_depth", {{"elasticity", 1}}}};
-    CHECK(errors_of(doc).find("/market/impact/elastic_depth: unknown key") != std::string::npos);
+    CHECK(liquidity_errors_of(doc).find("/market/impact/elastic_depth: unknown key") !=
+          std::string::npos);
 
-    doc = jump_scenario();
+    doc = liquidity_jump_scenario();
     doc["shocks"].push_back({{"type", "liquidity_drought"},
                              {"start", "1h"},
                              {"duration", "2h"},
@@ -329,7 +330,7 @@ TEST_CASE("liquidity validation: every bad parameter named by its pointer") {
                              {"duration", "2h"},
                              {"depth_factor", 1.5}});
     doc["shocks"].push_back({{"type", "liquidity_droght"}, {"start", "1h"}});
-    errors = errors_of(doc);
+    errors = liquidity_errors_of(doc);
     CHECK(errors.find("s.json: /shocks/2/depth_factor: must be in (0, 1], got 0") !=
           std::string::npos);
     CHECK(errors.find("s.json: /shocks/3/depth_factor: must be in (0, 1], got 1.5") !=
@@ -339,14 +340,15 @@ TEST_CASE("liquidity validation: every bad parameter named by its pointer") {
     CHECK(errors.find("(did you mean \"liquidity_drought\"?)") != std::string::npos);
 
     // A drought needs a book to thin.
-    doc = jump_scenario();
+    doc = liquidity_jump_scenario();
     doc["market"].erase("impact");
     doc["shocks"].push_back({{"type", "liquidity_drought"},
                              {"start", "1h"},
                              {"duration", "2h"},
                              {"depth_factor", 0.5}});
-    CHECK(errors_of(doc).find("s.json: /shocks/2/type: a liquidity drought thins the order book, "
-                              "but /market/impact/model is \"none\"") != std::string::npos);
+    CHECK(liquidity_errors_of(doc).find(
+              "s.json: /shocks/2/type: a liquidity drought thins the order book, "
+              "but /market/impact/model is \"none\"") != std::string::npos);
 }
 
 }  // namespace cascade

@@ -35,7 +35,7 @@ double proportion_se(double p, double n) {
     return std::sqrt(p * (1.0 - p) / n);
 }
 
-double normal_cdf(double z) {
+double variates_normal_cdf(double z) {
     return 0.5 * std::erfc(-z / std::numbers::sqrt2);
 }
 double normal_upper_tail(double z) {
@@ -72,7 +72,7 @@ TEST_CASE("standard normal: moments, tails and goodness of fit") {
             tail_excess += std::abs(z) - kTailStart;
         }
         // Equiprobable bins through the probability integral transform.
-        const auto bin = static_cast<std::size_t>(normal_cdf(z) * bins);
+        const auto bin = static_cast<std::size_t>(variates_normal_cdf(z) * bins);
         observed[bin < bins ? bin : bins - 1] += 1.0;
     }
 
