@@ -410,8 +410,9 @@ class CascadeEngine {
     //   long:  log(((1 - m0) e^T_long + F / S0) / (1 - m))
     //   short: log(((1 + m0) e^T_short + F / S0) / (1 + m)),
     // recomputed only when F, the margin or a next account changes, and
-    // the step is quiet when x is clear of both by a relative 1e-12 (closer,
-    // or a threshold not a number, and the exact test of level_at decides).
+    // the step is quiet when x is clear of both by 1e-12 (1 + |threshold|)
+    // (closer, or a threshold not a number, and the exact test of level_at
+    // decides).
     bool quiet_with_funding(double x) {
         const double funding = funding_.index();
         if (funding == 0.0) {
@@ -438,9 +439,10 @@ class CascadeEngine {
                          ? kInf
                          : std::log(((1.0 + m0) * std::exp(short_next) + shift) / (1.0 + m))};
             }
+            // Clear of rounding in the thresholds and in level_at's test alike.
             constexpr double kMargin = 1e-12;
-            if (x > t.long_x + kMargin * std::abs(t.long_x) &&
-                x < t.short_x - kMargin * std::abs(t.short_x)) {
+            if (x > t.long_x + kMargin * (1.0 + std::abs(t.long_x)) &&
+                x < t.short_x - kMargin * (1.0 + std::abs(t.short_x))) {
                 return true;
             }
         }
