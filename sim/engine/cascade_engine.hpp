@@ -509,22 +509,10 @@ class CascadeEngine {
             // The oracle's gap to the market before the round's orders, for
             // each account the round liquidates (counted once it has).
             const double gap = Live ? 0.0 : std::abs(std::expm1(x_oracle - x));
+            OverlayRound done = OverlayRound::settled;
             if (overlaid_) [[unlikely]] {
-                const OverlayRound done =
-                    overlay_round(impact, x, x_trigger, step, round, path, events);
-                if constexpr (!Live) {
-                    count_gap(gap);
-                }
-                if (done == OverlayRound::no_capacity) {
-                    break;  // the rest wait for the next step's liquidators
-                }
-                if (done == OverlayRound::nothing_open) {
-                    continue;  // every account that crossed had been deleveraged already
-                }
+                done = overlay_round(impact, x, x_trigger, step, round, path, events);
             } else {
-                if constexpr (!Live) {
-                    count_gap(gap);
-                }
                 double sold = 0.0;
                 for (std::uint32_t i : crossing_longs_) {
                     sold += population_.longs.size[i];
@@ -539,14 +527,21 @@ class CascadeEngine {
                 settle_all(population_.shorts, crossing_shorts_, fill, step, round, path, events);
                 impact_ = move.after;
             }
+            if (done == OverlayRound::no_capacity) {
+                break;  // the rest wait for the next step's liquidators
+            }
+            if (done == OverlayRound::nothing_open) {
+                continue;  // every account that crossed had been deleveraged already
+            }
+            if constexpr (!Live) {
+                count_gap(gap);  // over the accounts the round liquidated
+            }
             if (first_liquidation_step_ < 0) {
                 first_liquidation_step_ = step;
             }
         }
         max_rounds_ = std::max(max_rounds_, round);
-        if (waiting_ > 0) {
-            waiting_account_steps_ += waiting_;
-        }
+        waiting_account_steps_ += waiting_;
     }
 
     void count_gap(double gap) {
@@ -679,7 +674,7 @@ class CascadeEngine {
     bool apply_capacity(double price);
 
     // The units each crossing account of `book` closes (into `closing`, by
-    // position in `indices`), and their sum: all that is open, or a partial
+    // position in `indices`): all that is open, or a partial
     // liquidation's share of it, judged at the price that triggered it.
     // Accounts ADL has closed entirely leave `indices`.
     struct Closing {
@@ -687,8 +682,8 @@ class CascadeEngine {
         double units = 0.0;     // what this liquidation closes
         bool touched = false;   // the overlay holds it
     };
-    double plan_closes(const SideBook& book, const PositionOverlay& overlay, double trigger_price,
-                       std::vector<std::uint32_t>& indices, std::vector<Closing>& closing) const;
+    void plan_closes(const SideBook& book, const PositionOverlay& overlay, double trigger_price,
+                     std::vector<std::uint32_t>& indices, std::vector<Closing>& closing) const;
 
     // Settles one side's crossing accounts at `fill` for the units planned:
     // the fund first, then ADL against `opposite` (its queue built, at the

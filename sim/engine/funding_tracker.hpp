@@ -19,14 +19,12 @@ namespace cascade {
 
 class FundingTracker {
   public:
-    FundingTracker() = default;
     // `interval_steps`: the funding interval in whole steps (at least 1).
     FundingTracker(const FundingConfig& config, std::uint32_t interval_steps)
         : config_(&config), interval_steps_(std::max<std::uint32_t>(interval_steps, 1)) {}
 
-    bool enabled() const { return config_ != nullptr && config_->enabled; }
+    bool enabled() const { return config_->enabled; }
     double index() const { return index_; }  // F, quote per unit
-    double last_rate() const { return last_rate_; }
 
     // The step just finished, with the market's log price over the index's
     // (the impact) and the market price: samples the premium, and on the
@@ -36,8 +34,7 @@ class FundingTracker {
         ++samples_;
         if (step % interval_steps_ == 0) {
             const double premium = premium_sum_ / static_cast<double>(samples_);
-            last_rate_ = rate(*config_, premium);
-            index_ += last_rate_ * market_price;
+            index_ += rate(*config_, premium) * market_price;
             premium_sum_ = 0.0;
             samples_ = 0;
         }
@@ -56,12 +53,11 @@ class FundingTracker {
     }
 
   private:
-    const FundingConfig* config_ = nullptr;
+    const FundingConfig* config_;
     std::uint32_t interval_steps_ = 1;
     double index_ = 0.0;
     double premium_sum_ = 0.0;
     std::uint32_t samples_ = 0;
-    double last_rate_ = 0.0;
 };
 
 }  // namespace cascade

@@ -19,10 +19,9 @@ typename CascadeEngine<Finder>::OverlayRound CascadeEngine<Finder>::overlay_roun
     const ImpactConfig& impact, double x, double x_trigger, std::uint32_t step, std::uint32_t round,
     std::uint64_t path, std::vector<LiquidationEvent>* events) {
     const double trigger_price = rules_.initial_price * std::exp(x_trigger);
-    double sold = plan_closes(population_.longs, long_overlay_, trigger_price, crossing_longs_,
-                              closing_longs_);
-    double bought = plan_closes(population_.shorts, short_overlay_, trigger_price, crossing_shorts_,
-                                closing_shorts_);
+    plan_closes(population_.longs, long_overlay_, trigger_price, crossing_longs_, closing_longs_);
+    plan_closes(population_.shorts, short_overlay_, trigger_price, crossing_shorts_,
+                closing_shorts_);
     if (crossing_longs_.empty() && crossing_shorts_.empty()) {
         return OverlayRound::nothing_open;
     }
@@ -30,16 +29,16 @@ typename CascadeEngine<Finder>::OverlayRound CascadeEngine<Finder>::overlay_roun
     if (limited_ && apply_capacity(price)) {
         return OverlayRound::no_capacity;
     }
-    if (limited_) {
-        sold = 0.0;  // what the liquidators took
-        for (const Closing& c : closing_longs_) {
-            sold += c.units;
+    // What the round sends to the market: the units the liquidators took.
+    const auto units_of = [](const std::vector<Closing>& closing) {
+        double units = 0.0;
+        for (const Closing& c : closing) {
+            units += c.units;
         }
-        bought = 0.0;
-        for (const Closing& c : closing_shorts_) {
-            bought += c.units;
-        }
-    }
+        return units;
+    };
+    const double sold = units_of(closing_longs_);
+    const double bought = units_of(closing_shorts_);
     const ImpactMove move = apply_impact(impact, impact_, sold - bought);
     const double fill = price * move.fill_factor;
     AdlOrder from_longs;
@@ -101,14 +100,13 @@ bool CascadeEngine<Finder>::apply_capacity(double price) {
 }
 
 template <class Finder>
-double CascadeEngine<Finder>::plan_closes(const SideBook& book, const PositionOverlay& overlay,
-                                          double trigger_price, std::vector<std::uint32_t>& indices,
-                                          std::vector<Closing>& closing) const {
+void CascadeEngine<Finder>::plan_closes(const SideBook& book, const PositionOverlay& overlay,
+                                        double trigger_price, std::vector<std::uint32_t>& indices,
+                                        std::vector<Closing>& closing) const {
     closing.clear();
     const PartialLiquidation& partial = rules_.venue.partial_liquidation;
     const double s = sign(book.side);
     const double funding = funding_.index();  // moves every entry price alike
-    double units = 0.0;
     std::size_t kept = 0;
     for (std::uint32_t i : indices) {
         // One look-up per account and round: settle_overlaid reads it from here.
@@ -127,10 +125,8 @@ double CascadeEngine<Finder>::plan_closes(const SideBook& book, const PositionOv
         }
         indices[kept++] = i;
         closing.push_back({position, close, touched != nullptr});
-        units += close;
     }
     indices.resize(kept);
-    return units;
 }
 
 template <class Finder>

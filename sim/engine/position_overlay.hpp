@@ -33,13 +33,8 @@ class PositionOverlay {
 
     // The account's position on this path: the overlay's, or the book's.
     OpenPosition of(const SideBook& book, std::uint32_t index) const {
-        if (!positions_.empty()) {
-            const auto it = positions_.find(index);
-            if (it != positions_.end()) {
-                return it->second;
-            }
-        }
-        return from_book(book, index);
+        const OpenPosition* touched = find(index);
+        return touched != nullptr ? *touched : from_book(book, index);
     }
 
     // The account as its book entry describes it: untouched on this path.

@@ -84,39 +84,42 @@ CohortConfig read_cohort(ObjectReader& r, const VenueConfig* venue, OverLeverage
     return c;
 }
 
-// The oracle's windows are counted in whole steps of the grid; one that
-// rounds to no step at all would silently be the instant oracle.
+// A duration the engine counts in whole steps of the grid (an oracle's
+// window, the funding interval): one that rounds to no step at all would
+// silently mean something else. `at_most_horizon`: the engine keeps that many
+// past values, so no more than the horizon.
+void check_whole_steps(ObjectReader& r, std::string_view key, double seconds, const TimeGrid& grid,
+                       bool at_most_horizon) {
+    // An invalid grid (no steps, a zero or non-finite horizon) has its own
+    // error; there is no step to count in.
+    if (grid.steps == 0 || !(grid.horizon_seconds > 0.0) || !std::isfinite(grid.horizon_seconds) ||
+        !std::isfinite(seconds)) {
+        return;
+    }
+    const std::uint32_t steps = oracle_steps(seconds, grid.step_seconds());
+    if (steps == 0) {
+        r.diagnostics().error(
+            r.pointer_to(key),
+            fmt::format("must be at least half a time step ({:g} s): it is counted in whole "
+                        "steps, and {:g} s rounds to none",
+                        grid.step_seconds() / 2, seconds));
+    } else if (at_most_horizon && steps > grid.steps) {
+        r.diagnostics().error(r.pointer_to(key),
+                              fmt::format("must be at most the horizon ({:g} s), got {:g} s",
+                                          grid.horizon_seconds, seconds));
+    }
+}
+
 void check_oracle_steps(ObjectReader& r, const OracleConfig& oracle, const TimeGrid& grid) {
-    // `buffered`: the oracle keeps that many past prices, so no more than the horizon.
-    const auto check = [&](std::string_view key, double seconds, bool buffered) {
-        // An invalid grid (no steps, a zero or non-finite horizon) has its
-        // own error; there is no step to count in.
-        if (grid.steps == 0 || !(grid.horizon_seconds > 0.0) ||
-            !std::isfinite(grid.horizon_seconds) || !std::isfinite(seconds)) {
-            return;
-        }
-        const std::uint32_t steps = oracle_steps(seconds, grid.step_seconds());
-        if (steps == 0) {
-            r.diagnostics().error(
-                r.pointer_to(key),
-                fmt::format("must be at least half a time step ({:g} s): it is counted in whole "
-                            "steps, and {:g} s rounds to none",
-                            grid.step_seconds() / 2, seconds));
-        } else if (buffered && steps > grid.steps) {
-            r.diagnostics().error(r.pointer_to(key),
-                                  fmt::format("must be at most the horizon ({:g} s), got {:g} s",
-                                              grid.horizon_seconds, seconds));
-        }
-    };
     switch (oracle.kind) {
         case OracleConfig::Kind::latency:
-            check("delay", oracle.delay_seconds, true);
+            check_whole_steps(r, "delay", oracle.delay_seconds, grid, true);
             break;
         case OracleConfig::Kind::twap:
-            check("window", oracle.window_seconds, true);
+            check_whole_steps(r, "window", oracle.window_seconds, grid, true);
             break;
         case OracleConfig::Kind::push:
-            check("heartbeat", oracle.heartbeat_seconds, false);
+            check_whole_steps(r, "heartbeat", oracle.heartbeat_seconds, grid, false);
             break;
         case OracleConfig::Kind::instant:
         case OracleConfig::Kind::ema:
@@ -289,15 +292,7 @@ VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid) {
         f.interest_rate = funding.number("interest_rate", Range::open(-1.0, 1.0), 0.0001);
         f.interest_band = funding.number("interest_band", Range::closed(0.0, 1.0), 0.0005);
         f.cap = funding.number("cap", Range::left_open(0.0, 1.0));
-        if (grid.steps > 0 && grid.horizon_seconds > 0.0 && std::isfinite(grid.horizon_seconds) &&
-            std::isfinite(f.interval_seconds) &&
-            oracle_steps(f.interval_seconds, grid.step_seconds()) == 0) {
-            funding.diagnostics().error(
-                funding.pointer_to("interval"),
-                fmt::format("must be at least half a time step ({:g} s): funding is paid at the "
-                            "end of whole steps, and {:g} s rounds to none",
-                            grid.step_seconds() / 2, f.interval_seconds));
-        }
+        check_whole_steps(funding, "interval", f.interval_seconds, grid, false);
         if (r.has("maintenance_tiers")) {
             // P_liq = max_b (P_b + F - amount_b / q) / (1 - rate_b): F moves
             // each bracket's root by its own F / (1 - rate_b).
