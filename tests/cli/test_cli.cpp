@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "output/results_writer.hpp"
 #include "support/support.hpp"
 
 namespace cascade {
@@ -199,7 +202,8 @@ TEST_CASE("bad paths: missing scenario, a directory as scenario, unusable output
 
 namespace cascade {
 
-TEST_CASE("inspect prints provenance, metrics and datasets; refuses what is not a results file") {
+TEST_CASE(
+    "inspect prints provenance, metrics and datasets, and refuses what is not a results file") {
     test::TempDir dir;
     const std::string results = (dir / "r.h5").string();
     REQUIRE(
@@ -207,7 +211,8 @@ TEST_CASE("inspect prints provenance, metrics and datasets; refuses what is not 
         0);
     const auto ok = test::run_cascade({"inspect", results});
     CHECK(ok.exit_code == 0);
-    CHECK(contains(ok.out, "cascade results, format 1.0"));
+    CHECK(contains(ok.out, fmt::format("cascade results, format {}.{}", kFormatVersion[0],
+                                       kFormatVersion[1])));
     CHECK(contains(ok.out, "100 paths x 720 steps, cursor engine, complete"));
     CHECK(contains(ok.out, "bad_debt_var99"));
     CHECK(contains(ok.out, "/paths/bad_debt"));

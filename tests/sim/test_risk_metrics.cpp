@@ -124,7 +124,7 @@ TEST_CASE("expected shortfall: hand-worked examples") {
     }
 }
 
-TEST_CASE("risk metrics over no paths are undefined; bad levels are rejected") {
+TEST_CASE("risk metrics over no paths are undefined, and bad levels are rejected") {
     const std::vector<double> none;
     CHECK(std::isnan(exceedance_probability(kInfo, none, 0.0).value));
     CHECK(std::isnan(value_at_risk(kInfo, none, 0.9).ci_high));

@@ -120,7 +120,7 @@ TEST_CASE("time step given as a count, a duration, or both consistently") {
           std::string::npos);
 }
 
-TEST_CASE("numbers: integers may be written 1e4, not 2.5; absurd sizes are refused") {
+TEST_CASE("numbers: integers may be written 1e4, not 2.5, and absurd sizes are refused") {
     auto doc = test::base_scenario();
     doc["simulation"]["paths"] = 1e4;
     CHECK(test::scenario_from(doc).simulation.paths == 10000);
@@ -410,7 +410,7 @@ TEST_CASE("maintenance tiers: amounts computed, the table checked, one margin ru
     has(problems(doc), "/venue/maintenance_margin: required field is missing");
 }
 
-TEST_CASE("impact: exactly one way to state its size; depth converts to log impact per notional") {
+TEST_CASE("impact: exactly one way to state its size, and depth converts to log impact per notional") {
     auto doc = test::base_scenario();
     doc["market"]["impact"] = {{"model", "linear"}, {"depth_1pct", 1e6}, {"per_notional", 1e-6}};
     CHECK(problems(doc).find("/market/impact: give the impact's size as exactly one of") !=

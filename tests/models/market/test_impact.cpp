@@ -9,7 +9,7 @@
 
 namespace cascade {
 
-TEST_CASE("a sale walks the book down; its fill is the average over its units") {
+TEST_CASE("a sale walks the book down, and its fill is the average over its units") {
     const ImpactConfig impact = linear_impact(0.01, 1e-9);
     const ImpactMove sale = apply_impact(impact, 0.0, 10.0);  // kappa Q = 0.1
     CHECK(sale.after == doctest::Approx(-0.1).epsilon(1e-15));

@@ -156,7 +156,7 @@ TEST_CASE("exclusion at the start tests the tiered requirement at the account's 
               .epsilon(1e-14));
 }
 
-TEST_CASE("a positions CSV mixes with synthetic cohorts; over-leverage is an error or clipped") {
+TEST_CASE("a positions CSV mixes with synthetic cohorts, and over-leverage is an error or clipped") {
     test::TempDir dir;
     const auto csv = dir.write("book.csv",
                                "account,side,size,entry_price,collateral,cohort\n"
