@@ -86,6 +86,7 @@ H5::CompType liquidation_event_type() {
     type.insertMember("account", HOFFSET(LiquidationEvent, account), H5::PredType::NATIVE_UINT64);
     type.insertMember("cohort", HOFFSET(LiquidationEvent, cohort), H5::PredType::NATIVE_UINT32);
     type.insertMember("side", HOFFSET(LiquidationEvent, side), H5::PredType::NATIVE_INT8);
+    type.insertMember("backstop", HOFFSET(LiquidationEvent, backstop), H5::PredType::NATIVE_INT8);
     type.insertMember("size", HOFFSET(LiquidationEvent, size), H5::PredType::NATIVE_DOUBLE);
     type.insertMember("trigger_price", HOFFSET(LiquidationEvent, trigger_price),
                       H5::PredType::NATIVE_DOUBLE);

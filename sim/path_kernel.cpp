@@ -185,6 +185,10 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
     outcome.adl_notional = engine.waterfall().adl_notional;
     outcome.adl_accounts = engine.waterfall().adl_accounts;
     outcome.socialised_loss = engine.waterfall().socialised_loss;
+    outcome.backstop_takeovers = engine.backstop().takeovers;
+    outcome.backstop_notional = engine.backstop().notional;
+    outcome.backstop_pnl =
+        engine.backstop_value(rules_.initial_price * std::exp(log_market[steps_]));
     // Relative to the larger of the money in the system and the flows through it.
     const double scale = std::max({engine.initial_total(), engine.liquidated_notional(), 1.0});
     outcome.ledger_imbalance = std::abs(ledger.total() - engine.initial_total()) / scale;

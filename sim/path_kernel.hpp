@@ -64,6 +64,12 @@ struct PathOutcome {
     double adl_notional = 0.0;
     std::uint64_t adl_accounts = 0;
     double socialised_loss = 0.0;
+    // The backstop vault (0 when the venue has none): positions taken over,
+    // their notional at the take-over prices, and the vault's result at the
+    // horizon, its positions marked at the final market price.
+    std::uint64_t backstop_takeovers = 0;
+    double backstop_notional = 0.0;
+    double backstop_pnl = 0.0;
     // |sum of balances - initial sum| / max(initial sum, liquidated notional, 1)
     double ledger_imbalance = 0.0;
 };

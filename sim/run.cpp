@@ -56,6 +56,9 @@ enum Column : std::size_t {
     funding_index,
     capacity_shortfall_max,
     under_water_time,
+    backstop_takeovers,
+    backstop_notional,
+    backstop_pnl,
     ledger_imbalance,
     column_count
 };
@@ -106,6 +109,14 @@ const std::array<DatasetInfo, column_count>& column_infos() {
         {"under_water_time", "s",
          "account-seconds positions spent below maintenance waiting for liquidator capacity "
          "(accounts waiting at the end of each step, times the step); 0 without a capacity"},
+        {"backstop_takeovers", "accounts",
+         "positions the backstop vault took over instead of the market (each also counts as a "
+         "liquidation); 0 without a backstop"},
+        {"backstop_notional", "quote currency",
+         "notional of the positions the backstop vault took over, at the take-over prices"},
+        {"backstop_pnl", "quote currency",
+         "the backstop vault's result at the horizon: the equity it took with the positions plus "
+         "their PnL since, marked at the final market price, funding included"},
         {"ledger_imbalance", "1",
          "|sum of all ledger balances - initial sum| / max(initial sum, liquidated notional, 1)"},
     }};
@@ -152,6 +163,9 @@ PathRow path_row(std::span<const double> log_market, const PathOutcome& o, doubl
     row[funding_index] = o.funding_index;
     row[capacity_shortfall_max] = o.capacity_shortfall_max;
     row[under_water_time] = o.under_water_time;
+    row[backstop_takeovers] = static_cast<double>(o.backstop_takeovers);
+    row[backstop_notional] = o.backstop_notional;
+    row[backstop_pnl] = o.backstop_pnl;
     row[ledger_imbalance] = o.ledger_imbalance;
     return row;
 }

@@ -99,6 +99,21 @@ struct LiquidatorConfig {
     bool limited() const { return capacity < std::numeric_limits<double>::infinity(); }
 };
 
+// A backstop for liquidations the book cannot absorb (docs/models.md#backstop):
+// a crossing account whose equity at the mark is below `maintenance_fraction`
+// of its maintenance requirement is not sold into the market but taken over
+// whole by the venue's backstop vault, at the mark or at its bankruptcy
+// price. The trader keeps nothing; the vault takes the account's equity at
+// that price (negative: the vault pays the deficit) and holds the position to
+// the horizon. Hyperliquid's liquidator vault (equity below 2/3 of the
+// maintenance margin, at the mark) is maintenance_fraction 2/3, price mark.
+struct BackstopConfig {
+    enum class Price { mark, bankruptcy };
+    bool enabled = false;
+    double maintenance_fraction = 0.0;  // in [0, 1]; 0: only bankrupt accounts
+    Price price = Price::mark;
+};
+
 struct VenueConfig {
     double initial_margin = 0.0;       // fraction of notional at entry; max leverage 1 / this
     double maintenance_margin = 0.0;   // fraction of notional at the current price; NaN when tiered
@@ -113,6 +128,7 @@ struct VenueConfig {
     PartialLiquidation partial_liquidation;  // off unless the scenario says
     FundingConfig funding;                   // off unless the scenario says
     LiquidatorConfig liquidators;            // unlimited unless the scenario says
+    BackstopConfig backstop;                 // off unless the scenario says
 
     double max_leverage() const { return 1.0 / initial_margin; }
 };

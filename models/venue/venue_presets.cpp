@@ -10,7 +10,8 @@ constexpr std::array<VenuePreset, 2> kPresets = {{
     {"hyperliquid-btc",
      "Hyperliquid's BTC perpetual: 40x (maintenance half the initial margin), no liquidation "
      "fee, 20 % partial liquidation above 100,000 USD then the rest after 30 s, hourly funding "
-     "of the 8-hour rate capped at 4 % an hour, ADL by PnL x leverage",
+     "of the 8-hour rate capped at 4 % an hour, the liquidator vault's backstop below 2/3 of the "
+     "maintenance margin, ADL by PnL x leverage",
      R"({
         "initial_margin": 0.025,
         "maintenance_margin": 0.0125,
@@ -19,6 +20,7 @@ constexpr std::array<VenuePreset, 2> kPresets = {{
                                 "max_partials": 1, "cooldown": "30s"},
         "funding": {"interval": "1h", "rate_period": "8h", "interest_rate": 0.0001,
                     "interest_band": 0.0005, "cap": 0.04},
+        "backstop": {"maintenance_fraction": 0.6666666666666666, "price": "mark"},
         "loss_waterfall": {"adl": "pnl_leverage", "socialised_loss": false}
      })"},
     {"binance-btcusdt-2021",

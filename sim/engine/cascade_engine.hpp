@@ -42,6 +42,24 @@
 
 namespace cascade {
 
+// What the backstop vault took over on a path, and the positions it holds:
+// per side the units and their cost, units x (take-over price - funding
+// index then), so that their PnL at price P with index F is
+// s (units x (P - F) - cost).
+struct BackstopTotals {
+    std::uint64_t takeovers = 0;
+    double notional = 0.0;  // units x take-over price
+    double long_units = 0.0;
+    double long_cost = 0.0;
+    double short_units = 0.0;
+    double short_cost = 0.0;
+
+    double unrealised(double price, double funding) const {
+        return (long_units * (price - funding) - long_cost) -
+               (short_units * (price - funding) - short_cost);
+    }
+};
+
 // The rules a path is simulated under, derived from the scenario once.
 struct MarketRules {
     VenueConfig venue;
@@ -297,7 +315,8 @@ class CascadeEngine {
           market_is_oracle_(rules.oracle.live && rules.oracle.frozen.empty() &&
                             !rules.venue.funding.enabled),
           waterfall_(rules.venue.loss_waterfall.any()),
-          partial_(rules.venue.partial_liquidation.enabled()) {
+          partial_(rules.venue.partial_liquidation.enabled()),
+          backstop_(rules.venue.backstop.enabled) {
         ledger_.trader_collateral = population.total_collateral;
         ledger_.insurance_fund = rules.venue.insurance_fund;
         initial_total_ = ledger_.total();
@@ -368,6 +387,13 @@ class CascadeEngine {
     double funding_index() const { return funding_.index(); }
     // What the loss waterfall after the fund did (all 0 when it is off).
     const WaterfallTotals& waterfall() const { return waterfall_totals_; }
+    // What the backstop vault took over (all 0 when there is none).
+    const BackstopTotals& backstop() const { return backstop_totals_; }
+    // The vault's result if its positions were closed at `price` now: what it
+    // took with them plus their PnL since, funding included.
+    double backstop_value(double price) const {
+        return ledger_.backstop_vault + backstop_totals_.unrealised(price, funding_.index());
+    }
 
   private:
     // The depth multiplier in force over `step`: elastic depth times droughts.
@@ -509,7 +535,7 @@ class CascadeEngine {
             // The oracle's gap to the market before the round's orders, for
             // each account the round liquidates (counted once it has).
             const double gap = Live ? 0.0 : std::abs(std::expm1(x_oracle - x));
-            OverlayRound done = OverlayRound::settled;
+            RoundOutcome done{crossing_longs_.size() + crossing_shorts_.size(), false};
             if (overlaid_) [[unlikely]] {
                 done = overlay_round(impact, x, x_trigger, step, round, path, events);
             } else {
@@ -527,27 +553,28 @@ class CascadeEngine {
                 settle_all(population_.shorts, crossing_shorts_, fill, step, round, path, events);
                 impact_ = move.after;
             }
-            if (done == OverlayRound::no_capacity) {
+            // Nothing liquidated: every account that crossed had been
+            // deleveraged already, or the liquidators had no capacity left.
+            if (done.liquidated > 0) {
+                if constexpr (!Live) {
+                    count_gap(gap, done.liquidated);
+                }
+                if (first_liquidation_step_ < 0) {
+                    first_liquidation_step_ = step;
+                }
+            }
+            if (done.capacity_exhausted) {
                 break;  // the rest wait for the next step's liquidators
-            }
-            if (done == OverlayRound::nothing_open) {
-                continue;  // every account that crossed had been deleveraged already
-            }
-            if constexpr (!Live) {
-                count_gap(gap);  // over the accounts the round liquidated
-            }
-            if (first_liquidation_step_ < 0) {
-                first_liquidation_step_ = step;
             }
         }
         max_rounds_ = std::max(max_rounds_, round);
         waiting_account_steps_ += waiting_;
     }
 
-    void count_gap(double gap) {
+    // The oracle's gap when `accounts` were liquidated in one round.
+    void count_gap(double gap, std::size_t accounts) {
         oracle_gap_max_ = std::max(oracle_gap_max_, gap);
-        oracle_gap_sum_ +=
-            gap * static_cast<double>(crossing_longs_.size() + crossing_shorts_.size());
+        oracle_gap_sum_ += gap * static_cast<double>(accounts);
     }
 
     // The running totals live in locals for the loop: written through
@@ -619,6 +646,7 @@ class CascadeEngine {
                 book.account[i],
                 book.cohort[i],
                 static_cast<std::int8_t>(book.side),
+                0,  // not the backstop's
                 size,
                 trigger_price(book.side, log_trigger, offset),
                 fill,
@@ -641,28 +669,32 @@ class CascadeEngine {
                                        : (stored * (1.0 + m0) + funding) / (1.0 + m);
     }
 
+    // What a round did: the accounts it liquidated (taken over by the
+    // backstop included), and whether it stopped because the liquidators had
+    // no capacity left for the step.
+    struct RoundOutcome {
+        std::size_t liquidated = 0;
+        bool capacity_exhausted = false;
+    };
+
     // A round when the path may hold accounts the books no longer describe
-    // (partial liquidation, a loss waterfall after the fund). The same as the
-    // plain round (one net order, one fill, settlement in book order), but
-    // each account is taken as it stands on this path (the overlay), for the
-    // units its liquidation closes (all, or a partial one's share); and the
-    // units of bankrupt positions handed to ADL close against the opposite
-    // side at their bankruptcy prices instead of in the market: the market
-    // moves only by the rest. (The round's fill is priced for its whole
-    // order, before the waterfall is known.) Returns false when no account
-    // was left to liquidate.
+    // (partial liquidation, a loss waterfall after the fund), or when not
+    // every crossing account goes to the market (liquidator capacity, a
+    // backstop vault). The same as the plain round (one net order, one fill,
+    // settlement in book order), but each account is taken as it stands on
+    // this path (the overlay), for the units its liquidation closes (all, or
+    // a partial one's share); accounts the backstop vault takes over leave the
+    // round before its order; and the units of bankrupt positions handed to
+    // ADL close against the opposite side at their bankruptcy prices instead
+    // of in the market: the market moves only by the rest. (The round's fill
+    // is priced for its whole order, before the waterfall is known.)
     //
     // Defined in sim/engine/overlay_round.cpp, instantiated there for both
     // finders: kept out of the path loop's translation unit, whose inlining
     // budget the common step needs (GCC's unit-growth limit; with this code
     // in the unit the step and the normal draw stopped being inlined, about
     // 4 ns a step).
-    enum class OverlayRound {
-        settled,       // the round liquidated accounts
-        nothing_open,  // every account that crossed had been deleveraged already
-        no_capacity,   // the liquidators had nothing left for this step
-    };
-    [[gnu::noinline]] OverlayRound overlay_round(const ImpactConfig& impact, double x,
+    [[gnu::noinline]] RoundOutcome overlay_round(const ImpactConfig& impact, double x,
                                                  double x_trigger, std::uint32_t step,
                                                  std::uint32_t round, std::uint64_t path,
                                                  std::vector<LiquidationEvent>* events);
@@ -677,13 +709,31 @@ class CascadeEngine {
     // position in `indices`): all that is open, or a partial
     // liquidation's share of it, judged at the price that triggered it.
     // Accounts ADL has closed entirely leave `indices`.
+    // An account the backstop vault takes over closes whole.
     struct Closing {
         OpenPosition position;  // as it stands on this path
         double units = 0.0;     // what this liquidation closes
         bool touched = false;   // the overlay holds it
+        bool backstop = false;  // below the backstop's share of maintenance
     };
     void plan_closes(const SideBook& book, const PositionOverlay& overlay, double trigger_price,
                      std::vector<std::uint32_t>& indices, std::vector<Closing>& closing) const;
+
+    // Hands the accounts of `book` planned for the backstop to its vault, at
+    // the mark `trigger_price` or their bankruptcy price, and takes them out
+    // of `indices`. Returns how many it took.
+    std::size_t hand_to_backstop(const SideBook& book, std::vector<std::uint32_t>& indices,
+                                 std::vector<Closing>& closing, PositionOverlay& overlay,
+                                 double trigger_price, std::uint32_t step, std::uint32_t round,
+                                 std::uint64_t path, std::vector<LiquidationEvent>* events);
+
+    // The maintenance requirement of `size` units at `price`: the margin
+    // policy's rate in force, or the tiered table's.
+    double requirement(double size, double price) const {
+        return rules_.venue.maintenance_tiers.empty()
+                   ? margin_.level().maintenance * size * price
+                   : maintenance_requirement(rules_.venue.maintenance_tiers, size, price);
+    }
 
     // Settles one side's crossing accounts at `fill` for the units planned:
     // the fund first, then ADL against `opposite` (its queue built, at the
@@ -722,9 +772,11 @@ class CascadeEngine {
     const bool market_is_oracle_;  // the instant market oracle, never frozen, no funding
     const bool waterfall_;         // ADL or socialised loss after the fund
     const bool partial_;           // partial liquidation
+    const bool backstop_;          // a backstop vault takes some over
     const bool limited_ = rules_.liquidator_capacity < std::numeric_limits<double>::infinity();
-    // Accounts may differ from their book entries, or a round may take only some.
-    const bool overlaid_ = waterfall_ || partial_ || limited_;
+    // Accounts may differ from their book entries, or a round may send only
+    // some of them to the market.
+    const bool overlaid_ = waterfall_ || partial_ || limited_ || backstop_;
     double capacity_left_ = 0.0;               // the liquidators', this step
     std::uint64_t waiting_ = 0;                // accounts handed back in this step's last round
     std::uint64_t waiting_account_steps_ = 0;  // summed over the steps
@@ -734,6 +786,7 @@ class CascadeEngine {
     AdlQueue long_queue_;  // longs ADL may close this round (against bankrupt shorts)
     AdlQueue short_queue_;
     WaterfallTotals waterfall_totals_;
+    BackstopTotals backstop_totals_;
     double oracle_gap_max_ = 0.0;
     double oracle_gap_sum_ = 0.0;
     double last_log_market_ = 0.0;  // for realised volatility (margin, depth)

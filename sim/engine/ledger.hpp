@@ -9,6 +9,9 @@
 //   insurance_fund     the venue's fund
 //   counterparty       the rest of the market, which takes the other side of
 //                      every liquidation and settles the position's PnL
+//   backstop_vault     what the backstop vault took with the positions it took
+//                      over (docs/models.md#backstop): their equity at the
+//                      take-over price, negative when it paid a deficit
 //   uncovered_loss     <= 0: losses that neither the trader's margin nor the
 //                      fund covered (bad debt is its negative)
 
@@ -22,10 +25,12 @@ struct Ledger {
     double trader_cash = 0.0;
     double insurance_fund = 0.0;
     double counterparty = 0.0;
+    double backstop_vault = 0.0;
     double uncovered_loss = 0.0;
 
     double total() const {
-        return trader_collateral + trader_cash + insurance_fund + counterparty + uncovered_loss;
+        return trader_collateral + trader_cash + insurance_fund + counterparty + backstop_vault +
+               uncovered_loss;
     }
     double bad_debt() const { return 0.0 - uncovered_loss; }  // +0.0, not -0.0, when none
 };
@@ -37,6 +42,19 @@ struct Settlement {
     double fund_paid = 0.0;  // part of the shortfall the fund covered
     double covered = 0.0;    // part the rest of the waterfall covered (ADL, haircut)
 };
+
+// Steps 1 and 2 of closing a position (below): the collateral is released to
+// the trader, and the PnL to `price` settles with the counterparty. Returns
+// the trader's equity at that price.
+inline double close_at(Ledger& ledger, double s, double size, double entry, double collateral,
+                       double price) {
+    ledger.trader_collateral -= collateral;
+    ledger.trader_cash += collateral;
+    const double pnl = s * size * (price - entry);
+    ledger.counterparty -= pnl;
+    ledger.trader_cash += pnl;
+    return collateral + pnl;
+}
 
 // Closes a position of `size` units (side sign s) opened at `entry` with
 // `collateral` at fill price `fill`:
@@ -53,12 +71,7 @@ template <class Cover>
 inline Settlement settle(Ledger& ledger, double s, double size, double entry, double collateral,
                          double fill, double penalty_rate, Cover&& cover) {
     Settlement result;
-    ledger.trader_collateral -= collateral;
-    ledger.trader_cash += collateral;
-    const double pnl = s * size * (fill - entry);
-    ledger.counterparty -= pnl;
-    ledger.trader_cash += pnl;
-    const double equity = collateral + pnl;
+    const double equity = close_at(ledger, s, size, entry, collateral, fill);
     if (equity >= 0.0) {
         result.penalty = std::min(penalty_rate * size * fill, equity);
         ledger.trader_cash -= result.penalty;
@@ -82,6 +95,19 @@ inline Settlement settle(Ledger& ledger, double s, double size, double entry, do
         ledger.trader_cash += uncovered;
     }
     return result;
+}
+
+// The backstop vault takes over a position of `size` units (side sign s)
+// opened at `entry` with `collateral` at `price`: the collateral is released,
+// the PnL to `price` settles with the counterparty as in a liquidation, and
+// the trader's equity at that price, whatever its sign, goes to the vault.
+// Returns that equity.
+inline double take_over(Ledger& ledger, double s, double size, double entry, double collateral,
+                        double price) {
+    const double equity = close_at(ledger, s, size, entry, collateral, price);
+    ledger.trader_cash -= equity;
+    ledger.backstop_vault += equity;
+    return equity;
 }
 
 // The venue without a waterfall after its fund: what the fund cannot cover is

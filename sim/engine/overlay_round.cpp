@@ -1,5 +1,7 @@
 // The engine's rounds on a path whose accounts may differ from the books
-// (partial liquidation, the loss waterfall after the fund): declared in
+// (partial liquidation, the loss waterfall after the fund), or whose
+// crossing accounts do not all go to the market (liquidator capacity, the
+// backstop vault): declared in
 // sim/engine/cascade_engine.hpp, defined here for both finders. They are
 // rare and cold, and out of the path loop's translation unit so that it
 // keeps its inlining budget for the common step.
@@ -15,20 +17,32 @@
 namespace cascade {
 
 template <class Finder>
-typename CascadeEngine<Finder>::OverlayRound CascadeEngine<Finder>::overlay_round(
+typename CascadeEngine<Finder>::RoundOutcome CascadeEngine<Finder>::overlay_round(
     const ImpactConfig& impact, double x, double x_trigger, std::uint32_t step, std::uint32_t round,
     std::uint64_t path, std::vector<LiquidationEvent>* events) {
     const double trigger_price = rules_.initial_price * std::exp(x_trigger);
     plan_closes(population_.longs, long_overlay_, trigger_price, crossing_longs_, closing_longs_);
     plan_closes(population_.shorts, short_overlay_, trigger_price, crossing_shorts_,
                 closing_shorts_);
+    RoundOutcome outcome;
+    if (backstop_) {
+        // The vault is not the liquidators: it needs none of their capacity.
+        outcome.liquidated +=
+            hand_to_backstop(population_.longs, crossing_longs_, closing_longs_, long_overlay_,
+                             trigger_price, step, round, path, events);
+        outcome.liquidated +=
+            hand_to_backstop(population_.shorts, crossing_shorts_, closing_shorts_, short_overlay_,
+                             trigger_price, step, round, path, events);
+    }
     if (crossing_longs_.empty() && crossing_shorts_.empty()) {
-        return OverlayRound::nothing_open;
+        return outcome;
     }
     const double price = rules_.initial_price * std::exp(x);
     if (limited_ && apply_capacity(price)) {
-        return OverlayRound::no_capacity;
+        outcome.capacity_exhausted = true;
+        return outcome;
     }
+    outcome.liquidated += crossing_longs_.size() + crossing_shorts_.size();
     // What the round sends to the market: the units the liquidators took.
     const auto units_of = [](const std::vector<Closing>& closing) {
         double units = 0.0;
@@ -66,7 +80,7 @@ typename CascadeEngine<Finder>::OverlayRound CascadeEngine<Finder>::overlay_roun
                                  (sold - from_longs.units) - (bought - from_shorts.units))
                         .after
                   : move.after;
-    return OverlayRound::settled;
+    return outcome;
 }
 
 template <class Finder>
@@ -117,16 +131,74 @@ void CascadeEngine<Finder>::plan_closes(const SideBook& book, const PositionOver
             continue;  // closed entirely by ADL
         }
         double close = position.size;
+        const double equity =
+            position.collateral + s * position.size * (trigger_price - (book.entry[i] + funding));
+        if (backstop_ && equity < rules_.venue.backstop.maintenance_fraction *
+                                      requirement(position.size, trigger_price)) {
+            indices[kept++] = i;
+            closing.push_back({position, close, touched != nullptr, true});
+            continue;
+        }
         if (partial_ && position.partials < partial.max_partials &&
-            position.size * trigger_price >= partial.min_notional &&
-            position.collateral + s * position.size * (trigger_price - (book.entry[i] + funding)) >
-                0.0) {
+            position.size * trigger_price >= partial.min_notional && equity > 0.0) {
             close = position.size * partial.close_factor;
         }
         indices[kept++] = i;
         closing.push_back({position, close, touched != nullptr});
     }
     indices.resize(kept);
+}
+
+template <class Finder>
+std::size_t CascadeEngine<Finder>::hand_to_backstop(
+    const SideBook& book, std::vector<std::uint32_t>& indices, std::vector<Closing>& closing,
+    PositionOverlay& overlay, double trigger_price, std::uint32_t step, std::uint32_t round,
+    std::uint64_t path, std::vector<LiquidationEvent>* events) {
+    const double s = sign(book.side);
+    const double offset =
+        book.side == Side::long_side ? margin_.level().long_offset : margin_.level().short_offset;
+    const double funding = funding_.index();  // moves every entry price alike
+    const bool at_mark = rules_.venue.backstop.price == BackstopConfig::Price::mark;
+    std::size_t kept = 0;
+    std::size_t taken = 0;
+    for (std::size_t k = 0; k < indices.size(); ++k) {
+        const std::uint32_t i = indices[k];
+        const Closing& c = closing[k];
+        if (!c.backstop) {
+            indices[kept] = i;
+            closing[kept] = c;
+            ++kept;
+            continue;
+        }
+        const OpenPosition& position = c.position;
+        const double entry = book.entry[i] + funding;
+        const double price =
+            at_mark ? trigger_price
+                    : bankruptcy_price(book.side, position.size, entry, position.collateral);
+        take_over(ledger_, s, position.size, entry, position.collateral, price);
+        (book.side == Side::long_side ? backstop_totals_.long_units
+                                      : backstop_totals_.short_units) += position.size;
+        (book.side == Side::long_side ? backstop_totals_.long_cost : backstop_totals_.short_cost) +=
+            position.size * (price - funding);
+        ++backstop_totals_.takeovers;
+        backstop_totals_.notional += position.size * price;
+        const Settlement none;  // no penalty: the vault keeps the equity
+        count(tally_, ledger_, book, i, position.size, price, none, position.rearmed);
+        if (events != nullptr) {
+            LiquidationEvent event = event_of(book, i, position.log_trigger, position.size, offset,
+                                              price, none, step, round, path);
+            event.backstop = 1;
+            events->push_back(event);
+        }
+        if (c.touched) {
+            overlay.set(i, OpenPosition{0.0, 0.0, position.log_trigger, position.partials,
+                                        position.rearmed});
+        }
+        ++taken;
+    }
+    indices.resize(kept);
+    closing.resize(kept);
+    return taken;
 }
 
 template <class Finder>
@@ -215,10 +287,10 @@ void CascadeEngine<Finder>::settle_overlaid(
     }
 }
 
-template CascadeEngine<CursorFinder>::OverlayRound CascadeEngine<CursorFinder>::overlay_round(
+template CascadeEngine<CursorFinder>::RoundOutcome CascadeEngine<CursorFinder>::overlay_round(
     const ImpactConfig&, double, double, std::uint32_t, std::uint32_t, std::uint64_t,
     std::vector<LiquidationEvent>*);
-template CascadeEngine<ScanFinder>::OverlayRound CascadeEngine<ScanFinder>::overlay_round(
+template CascadeEngine<ScanFinder>::RoundOutcome CascadeEngine<ScanFinder>::overlay_round(
     const ImpactConfig&, double, double, std::uint32_t, std::uint32_t, std::uint64_t,
     std::vector<LiquidationEvent>*);
 

@@ -308,6 +308,15 @@ VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid) {
         v.liquidators.capacity = liquidators.number("capacity", Range::left_open(0.0, 1e18));
         v.liquidators.window_seconds = liquidators.duration("window", Range::positive()).seconds;
     });
+    r.optional_object("backstop", [&](ObjectReader& backstop) {
+        static constexpr std::array<std::string_view, 2> kPrices = {"mark", "bankruptcy"};
+        BackstopConfig& b = v.backstop;
+        b.enabled = true;
+        b.maintenance_fraction = backstop.number("maintenance_fraction", Range::closed(0.0, 1.0));
+        b.price = backstop.choice("price", kPrices, "mark") == "bankruptcy"
+                      ? BackstopConfig::Price::bankruptcy
+                      : BackstopConfig::Price::mark;
+    });
     r.object("partial_liquidation", [&](ObjectReader& partial) {
         PartialLiquidation& p = v.partial_liquidation;
         p.close_factor = partial.number("close_factor", Range::left_open(0.0, 1.0), 1.0);

@@ -125,7 +125,7 @@ class RoundTrip(unittest.TestCase):
         p = self.r.provenance
         self.assertTrue(self.r.complete)
         self.assertIs(self.r.complete, True)
-        self.assertEqual(p["format_version"], (1, 4))
+        self.assertEqual(p["format_version"], (1, 5))
         self.assertEqual(p["paths"], PATHS)
         self.assertEqual(p["paths_completed"], PATHS)
         self.assertEqual(p["seed"], SEED)

@@ -355,13 +355,15 @@ class VenueInWords(unittest.TestCase):
             paths = pd.DataFrame({"adl_notional": [0.0, 0.0, 2e6, 0.0],
                                   "socialised_loss": [0.0, 0.0, 0.0, 0.0],
                                   "under_water_time": [0.0, 7200.0, 3600.0, 0.0],
-                                  "funding_index": [-3.0, -1.0, np.nan, 0.0]})
+                                  "funding_index": [-3.0, -1.0, np.nan, 0.0],
+                                  "backstop_pnl": [0.0, -5e4, 0.0, 0.0]})
 
         html = self.report.mechanism_section(Fake)
         self.assertIn("adl_notional", html)
         self.assertIn("25 %", html)  # one path of four auto-deleveraged
         self.assertIn("under_water_time", html)
         self.assertIn("funding_index", html)
+        self.assertIn("backstop_pnl", html)  # a loss is not 0: listed
         self.assertNotIn("socialised_loss", html)  # 0 on every path: left out
         Fake.paths = pd.DataFrame({"adl_notional": [0.0, 0.0]})
         self.assertEqual(self.report.mechanism_section(Fake), "")  # no section at all

@@ -38,6 +38,9 @@ TEST_CASE("the hyperliquid-btc preset fills in Hyperliquid's published rules") {
     CHECK(s.venue.funding.period_seconds == 8 * 3600.0);
     CHECK(s.venue.funding.interest_rate == 0.0001);
     CHECK(s.venue.funding.cap == 0.04);
+    CHECK(s.venue.backstop.enabled);
+    CHECK(s.venue.backstop.maintenance_fraction == 2.0 / 3.0);
+    CHECK(s.venue.backstop.price == BackstopConfig::Price::mark);
     CHECK(s.venue.loss_waterfall.adl == LossWaterfall::Adl::pnl_leverage);
     CHECK(nlohmann::json::parse(s.resolved_json)["venue"]["preset"] == "hyperliquid-btc");
 }

@@ -31,7 +31,9 @@ double between(Rng& rng, double lo, double hi) {
 // `partial`, last, partial liquidation (a random close factor, notional floor,
 // limit and cooldown of 0 to 3 steps); with `funding`, perpetual funding at
 // a random interval, interest and cap (never with `tiered`: refused); with
-// `capacity`, liquidators that absorb a random notional an hour.
+// `capacity`, liquidators that absorb a random notional an hour; with
+// `backstop`, a backstop vault below a random share of maintenance, at the
+// mark or the bankruptcy price.
 struct Mechanisms {
     bool liquidity = false;
     bool oracle = false;
@@ -40,6 +42,7 @@ struct Mechanisms {
     bool partial = false;
     bool funding = false;
     bool capacity = false;
+    bool backstop = false;
 };
 
 // Four brackets whose caps the cohorts' notionals (lognormal around 1e4) span,
@@ -187,6 +190,10 @@ nlohmann::json random_scenario(std::uint64_t seed, Mechanisms mechanisms = {}) {
         // A few to a few dozen 1e4 positions an hour (steps of 30 min).
         doc["venue"]["liquidators"] = {{"capacity", between(rng, 2e4, 5e5)}, {"window", "1h"}};
     }
+    if (mechanisms.backstop) {
+        doc["venue"]["backstop"] = {{"maintenance_fraction", between(rng, 0.0, 0.8)},
+                                    {"price", rng() % 2 == 0 ? "mark" : "bankruptcy"}};
+    }
     return doc;
 }
 
@@ -194,9 +201,10 @@ using test::same_bits;
 
 bool same_event(const LiquidationEvent& a, const LiquidationEvent& b) {
     return a.path == b.path && a.step == b.step && a.round == b.round && a.account == b.account &&
-           a.cohort == b.cohort && a.side == b.side && same_bits(a.size, b.size) &&
-           same_bits(a.trigger_price, b.trigger_price) && same_bits(a.fill_price, b.fill_price) &&
-           same_bits(a.penalty, b.penalty) && same_bits(a.shortfall, b.shortfall);
+           a.cohort == b.cohort && a.side == b.side && a.backstop == b.backstop &&
+           same_bits(a.size, b.size) && same_bits(a.trigger_price, b.trigger_price) &&
+           same_bits(a.fill_price, b.fill_price) && same_bits(a.penalty, b.penalty) &&
+           same_bits(a.shortfall, b.shortfall);
 }
 
 }  // namespace
@@ -213,6 +221,7 @@ void check_engines_agree(Mechanisms mechanisms) {
     std::uint64_t partial_paths = 0;
     std::uint64_t funded_paths = 0;
     std::uint64_t waiting_paths = 0;
+    std::uint64_t backstop_paths = 0;
     for (std::uint64_t seed = 1; seed <= 40; ++seed) {
         INFO("scenario seed " << seed);
         const Scenario scenario = test::scenario_from(random_scenario(seed, mechanisms));
@@ -245,6 +254,7 @@ void check_engines_agree(Mechanisms mechanisms) {
             partial_paths += fast.path_column("partial_liquidations").values[p] > 0 ? 1 : 0;
             funded_paths += fast.path_column("funding_index").values[p] != 0 ? 1 : 0;
             waiting_paths += fast.path_column("under_water_time").values[p] > 0 ? 1 : 0;
+            backstop_paths += fast.path_column("backstop_takeovers").values[p] > 0 ? 1 : 0;
         }
     }
     // The scenarios exercise what they are meant to.
@@ -258,7 +268,11 @@ void check_engines_agree(Mechanisms mechanisms) {
     CHECK((mechanisms.waterfall ? socialised_paths > 20 : socialised_paths == 0));
     CHECK((mechanisms.partial ? partial_paths > 200 : partial_paths == 0));
     CHECK((mechanisms.funding ? funded_paths > 1000 : funded_paths == 0));
-    CHECK((mechanisms.capacity ? waiting_paths > 200 : waiting_paths == 0));
+    // The backstop takes over accounts that wait long enough to fall below
+    // its share of maintenance: fewer paths keep any waiting.
+    CHECK((mechanisms.capacity ? waiting_paths > (mechanisms.backstop ? 50 : 200)
+                               : waiting_paths == 0));
+    CHECK((mechanisms.backstop ? backstop_paths > 200 : backstop_paths == 0));
 }
 
 void check_conservation(Mechanisms mechanisms) {
@@ -353,7 +367,16 @@ TEST_CASE("the engines agree with funding, partials, ADL, the oracle and liquidi
                          .waterfall = true,
                          .partial = true,
                          .funding = true,
-                         .capacity = true});
+                         .capacity = true,
+                         .backstop = true});
+}
+
+TEST_CASE("the engines agree with a backstop vault taking accounts out of the market") {
+    check_engines_agree({.backstop = true});
+}
+
+TEST_CASE("value is conserved with a backstop vault") {
+    check_conservation({.backstop = true});
 }
 
 TEST_CASE("value is conserved with liquidator capacity") {
@@ -366,7 +389,8 @@ TEST_CASE("value is conserved with funding, partials, ADL, the oracle and liquid
                         .waterfall = true,
                         .partial = true,
                         .funding = true,
-                        .capacity = true});
+                        .capacity = true,
+                        .backstop = true});
 }
 
 }  // namespace cascade
