@@ -121,6 +121,7 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
     double* __restrict open = trace.open_interest.data();
     // Null when no oracle series is recorded: one store per step saved.
     double* __restrict oracle = trace.log_oracle.data();
+    double* __restrict adl = trace.adl_notional.data();  // null when not recorded
     const auto record = [&](std::size_t k, double x_exo) {
         log_exogenous[k] = x_exo;
         log_market[k] = x_exo + engine.impact();
@@ -129,6 +130,9 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
         open[k] = engine.open_size();
         if (oracle != nullptr) {
             oracle[k] = engine.oracle_log_price(log_market[k]);
+        }
+        if (adl != nullptr) {
+            adl[k] = engine.waterfall().adl_notional;
         }
     };
     // The exogenous path and the engine advance together, one step at a time:

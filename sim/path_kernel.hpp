@@ -28,12 +28,15 @@ struct PathTrace {
     std::span<double> insurance_fund;       // balance
     std::span<double> open_interest;        // long + short units still open
     std::span<double> log_oracle;           // the price liquidations trigger on; may be empty
+    std::span<double> adl_notional;         // cumulative ADL notional; may be empty
 };
 
 // Owning storage for one PathTrace (tests, benchmarks).
 struct PathTraceStorage {
-    explicit PathTraceStorage(std::uint32_t steps) : values(6, std::vector<double>(steps + 1)) {}
-    PathTrace view() { return {values[0], values[1], values[2], values[3], values[4], values[5]}; }
+    explicit PathTraceStorage(std::uint32_t steps) : values(7, std::vector<double>(steps + 1)) {}
+    PathTrace view() {
+        return {values[0], values[1], values[2], values[3], values[4], values[5], values[6]};
+    }
     std::vector<std::vector<double>> values;
 };
 

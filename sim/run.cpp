@@ -194,6 +194,10 @@ DatasetInfo series_info(SeriesKind kind) {
             return {"oracle_gap", "fraction",
                     "oracle price / market price - 1: positive when the oracle is above the "
                     "market"};
+        case SeriesKind::adl_notional:
+            return {"adl_notional", "quote currency",
+                    "cumulative notional auto-deleveraged since the start, at the bankruptcy "
+                    "prices"};
     }
     return {};
 }
@@ -414,6 +418,7 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     };
     const bool records_oracle_price = records(SeriesKind::oracle_price);
     const bool records_oracle_gap = records(SeriesKind::oracle_gap);
+    const bool records_adl = records(SeriesKind::adl_notional);
     std::vector<std::uint64_t> cohort_liquidations(cohorts, 0);
 
     // Resuming: the stopped run's paths, exactly as it left them, and the
@@ -471,14 +476,15 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
                 return std::span<double>(rows.values[static_cast<std::size_t>(kind)].row(i),
                                          points);
             };
-            const PathTrace trace{row(SeriesKind::exogenous_price),
-                                  row(SeriesKind::price),
-                                  row(SeriesKind::liquidated_notional),
-                                  row(SeriesKind::insurance_fund),
-                                  row(SeriesKind::open_interest),
-                                  records_oracle_price || records_oracle_gap
-                                      ? row(SeriesKind::oracle_price)
-                                      : std::span<double>()};
+            const PathTrace trace{
+                row(SeriesKind::exogenous_price),
+                row(SeriesKind::price),
+                row(SeriesKind::liquidated_notional),
+                row(SeriesKind::insurance_fund),
+                row(SeriesKind::open_interest),
+                records_oracle_price || records_oracle_gap ? row(SeriesKind::oracle_price)
+                                                           : std::span<double>(),
+                records_adl ? row(SeriesKind::adl_notional) : std::span<double>()};
             PathOutcome outcome;
             kernel.simulate(path, trace, outcome, r.cohort_liquidations,
                             path < kept ? &r.events : nullptr);

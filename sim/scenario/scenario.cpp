@@ -402,8 +402,9 @@ std::vector<Shock> read_shocks(ObjectReader& r, const TimeGrid& grid, const Impa
     return shocks;
 }
 
-// `oracle`: the venue triggers liquidations on a price other than the market's.
-OutputConfig read_output(ObjectReader& r, bool oracle) {
+// `oracle`: the venue triggers liquidations on a price other than the
+// market's; `adl`: the venue auto-deleverages.
+OutputConfig read_output(ObjectReader& r, bool oracle, bool adl) {
     OutputConfig c;
     c.quantile_levels = r.number_list("quantiles", Range::open(0.0, 1.0),
                                       std::vector<double>{0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99});
@@ -419,11 +420,16 @@ OutputConfig read_output(ObjectReader& r, bool oracle) {
     }
     c.sample_paths = static_cast<std::uint32_t>(r.integer("sample_paths", 0, 10'000, 10));
     c.compression = static_cast<unsigned>(r.integer("compression", 0, 9, 1));
-    const auto names = r.choice_list(
-        "series", kSeriesNames,
-        std::vector<std::string>(
-            kSeriesNames.begin(),
-            oracle ? kSeriesNames.end() : kSeriesNames.begin() + kDefaultSeriesCount));
+    std::vector<std::string> defaults(kSeriesNames.begin(),
+                                      kSeriesNames.begin() + kDefaultSeriesCount);
+    if (oracle) {
+        defaults.emplace_back(kSeriesNames[static_cast<std::size_t>(SeriesKind::oracle_price)]);
+        defaults.emplace_back(kSeriesNames[static_cast<std::size_t>(SeriesKind::oracle_gap)]);
+    }
+    if (adl) {
+        defaults.emplace_back(kSeriesNames[static_cast<std::size_t>(SeriesKind::adl_notional)]);
+    }
+    const auto names = r.choice_list("series", kSeriesNames, defaults);
     for (const std::string& name : names) {
         const auto at = std::find(kSeriesNames.begin(), kSeriesNames.end(), name);
         c.series.push_back(static_cast<SeriesKind>(at - kSeriesNames.begin()));
@@ -566,7 +572,8 @@ Scenario parse_scenario(std::string_view text, const std::string& source,
                         std::any_of(s.shocks.begin(), s.shocks.end(), [](const Shock& shock) {
                             return std::holds_alternative<OracleOutageShock>(shock);
                         });
-    root.object("output", [&](ObjectReader& r) { s.output = read_output(r, oracle); });
+    const bool adl = s.venue.loss_waterfall.adl != LossWaterfall::Adl::off;
+    root.object("output", [&](ObjectReader& r) { s.output = read_output(r, oracle, adl); });
     root.finish();
 
     try {

@@ -41,13 +41,15 @@ enum class SeriesKind {
     insurance_fund,
     open_interest,
     oracle_price,
-    oracle_gap
+    oracle_gap,
+    adl_notional
 };
-inline constexpr std::array<std::string_view, 7> kSeriesNames = {
+inline constexpr std::array<std::string_view, 8> kSeriesNames = {
     "price",         "exogenous_price", "liquidated_notional", "insurance_fund",
-    "open_interest", "oracle_price",    "oracle_gap"};
-// Recorded when /output/series is left out: the oracle's two only when the
-// venue has an oracle of its own (otherwise they are the price and 0).
+    "open_interest", "oracle_price",    "oracle_gap",          "adl_notional"};
+// Recorded when /output/series is left out: the first five; the oracle's two
+// only when the venue has an oracle of its own (otherwise they are the price
+// and 0), and the cumulative ADL only when the venue has ADL (otherwise 0).
 inline constexpr std::size_t kDefaultSeriesCount = 5;
 
 struct OutputConfig {

@@ -137,6 +137,12 @@ def has_own_oracle(scenario):
     return oracle != {"model": "instant", "source": "market"} or bool(outages)
 
 
+def has_adl(scenario):
+    """Whether the venue auto-deleverages: then the cumulative ADL series is recorded by
+    default."""
+    return scenario.get("venue", {}).get("loss_waterfall", {}).get("adl", "off") != "off"
+
+
 def scenario_of(f):
     return json.loads(as_str(f.attrs["scenario"]))
 
@@ -347,12 +353,14 @@ def contract_problems(f, contract, require_all=True):
     sizes = shape_sizes(f)
     recorded = set(f["series"]) if "series" in f else set()
     own_oracle = has_own_oracle(scenario_of(f))
+    adl = has_adl(scenario_of(f))
     for path in sorted(set(objects) - set(contract.object_rows)):
         problems.append(f"{path}: in the file but not documented")
     for path in sorted(set(contract.object_rows) - set(objects)):
         parts = path.split("/")
         optional = (len(parts) >= 3 and parts[1] == "series" and parts[2] not in recorded
-                    and (not require_all or (parts[2] in ORACLE_SERIES and not own_oracle)))
+                    and (not require_all or (parts[2] in ORACLE_SERIES and not own_oracle)
+                         or (parts[2] == "adl_notional" and not adl)))
         if parts[1] == "checkpoint":
             optional = int(f.attrs["complete"]) == 1 or (
                 len(parts) == 4 and parts[2] == "series" and parts[3] not in recorded)
@@ -1168,10 +1176,12 @@ class DocumentedContract(unittest.TestCase):
 
     def test_every_documented_path_exists(self):
         # /checkpoint is only in stopped runs' files (StoppedRun checks it there), the
-        # oracle's series only with an oracle (OracleRun checks them).
+        # oracle's series only with an oracle (OracleRun checks them), the ADL series only
+        # with ADL (the C++ tests check it).
         absent = sorted(p for p in set(self.object_rows) - set(self.objects)
                         if not p.startswith("/checkpoint")
-                        and not p.startswith(tuple(f"/series/{s}" for s in ORACLE_SERIES)))
+                        and not p.startswith(tuple(f"/series/{s}" for s in ORACLE_SERIES))
+                        and not p.startswith("/series/adl_notional"))
         self.assertEqual(absent, [], "paths in docs/output-format.md but not in the file")
 
     def test_every_attribute_is_documented(self):

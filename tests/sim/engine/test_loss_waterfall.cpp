@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -216,6 +217,47 @@ TEST_CASE("the shipped adl-queue scenario: engines agree, and ADL takes on the b
         // The deleveraged units never reached the market: its trough is no deeper.
         CHECK(queue.path_column("min_price").values[p] >= none.path_column("min_price").values[p]);
     }
+}
+
+TEST_CASE("the cumulative ADL series: recorded by default with ADL, ends at the per-path total") {
+    const auto file = test::source_dir() / "scenarios/adl-queue.json";
+    const std::vector<Override> few = {parse_override("/simulation/paths=6"),
+                                       parse_override("/venue/insurance_fund=0"),
+                                       parse_override("/venue/liquidation_penalty=0"),
+                                       parse_override("/output/quantiles=[0.0001,0.5,0.9999]")};
+    const Scenario scenario = load_scenario(file, few);
+    REQUIRE(std::find(scenario.output.series.begin(), scenario.output.series.end(),
+                      SeriesKind::adl_notional) != scenario.output.series.end());
+    const Results r = run_simulation(scenario);
+    const StepSeries* adl = nullptr;
+    for (const StepSeries& s : r.series) {
+        adl = s.info.name == "adl_notional" ? &s : adl;
+    }
+    REQUIRE(adl != nullptr);
+    const std::vector<double>& totals = r.path_column("adl_notional").values;
+    double mean = 0.0;
+    for (double v : totals) {
+        mean += v / static_cast<double>(totals.size());
+    }
+    CHECK(adl->mean.front() == 0.0);
+    CHECK(adl->mean.back() == doctest::Approx(mean).epsilon(1e-12));
+    // At the horizon the bands lie within the paths' totals, and every band
+    // is non-decreasing in time, as each path's cumulative sum is.
+    const std::size_t last = adl->quantiles.rows - 1;
+    CHECK(adl->quantiles(last, 0) >= *std::min_element(totals.begin(), totals.end()));
+    CHECK(adl->quantiles(last, 2) <= *std::max_element(totals.begin(), totals.end()));
+    CHECK(adl->quantiles(last, 2) > 0.0);
+    for (std::size_t k = 1; k <= last; ++k) {
+        for (std::size_t j = 0; j < 3; ++j) {
+            CHECK(adl->quantiles(k, j) >= adl->quantiles(k - 1, j));
+        }
+    }
+    // Without ADL it is not among the defaults.
+    std::vector<Override> off = few;
+    off.push_back(parse_override("/venue/loss_waterfall/adl=off"));
+    const Scenario none = load_scenario(file, off);
+    CHECK(std::find(none.output.series.begin(), none.output.series.end(),
+                    SeriesKind::adl_notional) == none.output.series.end());
 }
 
 }  // namespace cascade

@@ -210,7 +210,7 @@ TEST_CASE("oracle series and per-path gap columns") {
     doc["venue"]["oracle"] = {{"model", "latency"}, {"delay", "2h"}};
     const Scenario scenario = test::scenario_from(doc);
     // An oracle of its own puts its two series among the defaults.
-    REQUIRE(scenario.output.series.size() == kSeriesNames.size());
+    REQUIRE(scenario.output.series.size() == kDefaultSeriesCount + 2);
     const Results r = run_simulation(scenario);
     const auto band = [&](std::string_view name) -> const std::vector<double>& {
         for (const StepSeries& s : r.series) {
