@@ -26,8 +26,10 @@ std::uint32_t window_steps(double seconds, const TimeGrid& grid) {
 // A cooldown in whole steps, rounded up: an account partially liquidated at
 // step k may be liquidated again from step k + this on (0: in the next round).
 // Past the horizon it never comes back.
-std::uint32_t cooldown_steps(const PartialLiquidation& partial, const TimeGrid& grid) {
-    const double steps = std::ceil(partial.cooldown_seconds / grid.step_seconds() * (1.0 - 1e-12));
+// A duration in whole steps, rounded up (a partial liquidation's cooldown,
+// the liquidators' latency).
+std::uint32_t whole_steps_up(double seconds, const TimeGrid& grid) {
+    const double steps = std::ceil(seconds / grid.step_seconds() * (1.0 - 1e-12));
     return static_cast<std::uint32_t>(std::clamp<double>(steps, 0.0, grid.steps + 1.0));
 }
 
@@ -49,7 +51,10 @@ MarketRules market_rules(const Scenario& scenario, const ShockSchedule& shocks) 
     const auto frozen = shocks.oracle_frozen();
     rules.oracle = OracleRules(scenario.venue.oracle, grid.step_seconds(),
                                std::vector<std::uint8_t>(frozen.begin(), frozen.end()));
-    rules.partial_cooldown_steps = cooldown_steps(scenario.venue.partial_liquidation, grid);
+    rules.partial_cooldown_steps =
+        whole_steps_up(scenario.venue.partial_liquidation.cooldown_seconds, grid);
+    rules.liquidator_latency_steps =
+        whole_steps_up(scenario.venue.liquidators.latency_seconds, grid);
     if (scenario.venue.liquidators.limited()) {
         rules.liquidator_capacity = scenario.venue.liquidators.capacity * grid.step_seconds() /
                                     scenario.venue.liquidators.window_seconds;

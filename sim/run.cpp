@@ -107,8 +107,9 @@ const std::array<DatasetInfo, column_count>& column_infos() {
          "largest notional left below maintenance at the end of a step because the liquidators' "
          "capacity was used up; 0 without a capacity"},
         {"under_water_time", "s",
-         "account-seconds positions spent below maintenance waiting for liquidator capacity "
-         "(accounts waiting at the end of each step, times the step); 0 without a capacity"},
+         "account-seconds positions spent below maintenance waiting for the liquidators' "
+         "capacity or latency (accounts waiting at the end of each step, times the step); 0 "
+         "without either"},
         {"backstop_takeovers", "accounts",
          "positions the backstop vault took over instead of the market (each also counts as a "
          "liquidation); 0 without a backstop"},

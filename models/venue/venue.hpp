@@ -88,13 +88,16 @@ struct FundingConfig {
     double cap = 0.0;               // on |rate|, per interval
 };
 
-// The liquidators' capacity: the notional they absorb per `window_seconds`
-// (spread evenly over the steps). Accounts that cross beyond it wait, below
-// maintenance, for a later step with capacity, in book order (the first to
-// cross first). Unlimited unless the scenario says. docs/models.md#liquidators.
+// The liquidators: the notional they absorb per `window_seconds` (spread
+// evenly over the steps), and how long an account must have been below
+// maintenance before they act on it (`latency_seconds`). Accounts that cross
+// beyond the capacity, or too recently, wait, below maintenance, in book order
+// (the first to cross first). Unlimited and immediate unless the scenario
+// says. docs/models.md#liquidators.
 struct LiquidatorConfig {
     double capacity = std::numeric_limits<double>::infinity();  // quote currency per window
     double window_seconds = 0.0;
+    double latency_seconds = 0.0;
 
     bool limited() const { return capacity < std::numeric_limits<double>::infinity(); }
 };

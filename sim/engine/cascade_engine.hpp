@@ -33,6 +33,7 @@
 #include "models/venue/venue.hpp"
 #include "sim/engine/depth_tracker.hpp"
 #include "sim/engine/funding_tracker.hpp"
+#include "sim/engine/latency_clock.hpp"
 #include "sim/engine/ledger.hpp"
 #include "sim/engine/liquidation_event.hpp"
 #include "sim/engine/loss_waterfall.hpp"
@@ -80,6 +81,9 @@ struct MarketRules {
     std::uint32_t funding_interval_steps = 1;  // funding is paid every this many steps
     // Notional the liquidators absorb per step; infinite: no limit.
     double liquidator_capacity = std::numeric_limits<double>::infinity();
+    // Steps an account must have been below maintenance before the
+    // liquidators act on it; 0: in the round that finds it.
+    std::uint32_t liquidator_latency_steps = 0;
 };
 
 // Finds crossing accounts by cursor: everything before the cursor has been
@@ -563,7 +567,7 @@ class CascadeEngine {
                     first_liquidation_step_ = step;
                 }
             }
-            if (done.capacity_exhausted) {
+            if (done.liquidators_done) {
                 break;  // the rest wait for the next step's liquidators
             }
         }
@@ -670,11 +674,12 @@ class CascadeEngine {
     }
 
     // What a round did: the accounts it liquidated (taken over by the
-    // backstop included), and whether it stopped because the liquidators had
-    // no capacity left for the step.
+    // backstop included), and whether the liquidators took none of those
+    // left (no capacity left for the step, or all too recent for their
+    // latency), which then wait for the next step.
     struct RoundOutcome {
         std::size_t liquidated = 0;
-        bool capacity_exhausted = false;
+        bool liquidators_done = false;
     };
 
     // A round when the path may hold accounts the books no longer describe
@@ -704,6 +709,12 @@ class CascadeEngine {
     // `price`); hands the rest back to the finder. Returns true when none
     // could be kept.
     bool apply_capacity(double price);
+
+    // Keeps the accounts of this round that have been below maintenance for
+    // the liquidators' latency (since the start of their current spell below
+    // it, LatencyClock); hands the rest back to the finder. Returns true when
+    // none could be kept.
+    bool apply_latency(std::uint32_t step);
 
     // The units each crossing account of `book` closes (into `closing`, by
     // position in `indices`): all that is open, or a partial
@@ -774,14 +785,17 @@ class CascadeEngine {
     const bool partial_;           // partial liquidation
     const bool backstop_;          // a backstop vault takes some over
     const bool limited_ = rules_.liquidator_capacity < std::numeric_limits<double>::infinity();
+    const bool delayed_ = rules_.liquidator_latency_steps > 0;  // the liquidators react late
     // Accounts may differ from their book entries, or a round may send only
     // some of them to the market.
-    const bool overlaid_ = waterfall_ || partial_ || limited_ || backstop_;
+    const bool overlaid_ = waterfall_ || partial_ || limited_ || delayed_ || backstop_;
     double capacity_left_ = 0.0;               // the liquidators', this step
     std::uint64_t waiting_ = 0;                // accounts handed back in this step's last round
     std::uint64_t waiting_account_steps_ = 0;  // summed over the steps
     double capacity_shortfall_max_ = 0.0;      // notional left waiting at a step's end, the most
-    PositionOverlay long_overlay_;             // accounts this path touched without closing them
+    LatencyClock long_clock_;                  // when crossing accounts began their spell
+    LatencyClock short_clock_;
+    PositionOverlay long_overlay_;  // accounts this path touched without closing them
     PositionOverlay short_overlay_;
     AdlQueue long_queue_;  // longs ADL may close this round (against bankrupt shorts)
     AdlQueue short_queue_;

@@ -34,12 +34,17 @@ typename CascadeEngine<Finder>::RoundOutcome CascadeEngine<Finder>::overlay_roun
             hand_to_backstop(population_.shorts, crossing_shorts_, closing_shorts_, short_overlay_,
                              trigger_price, step, round, path, events);
     }
+    waiting_ = 0;  // handed back in this round, the step's last so far
     if (crossing_longs_.empty() && crossing_shorts_.empty()) {
+        return outcome;
+    }
+    if (delayed_ && apply_latency(step)) {
+        outcome.liquidators_done = true;
         return outcome;
     }
     const double price = rules_.initial_price * std::exp(x);
     if (limited_ && apply_capacity(price)) {
-        outcome.capacity_exhausted = true;
+        outcome.liquidators_done = true;
         return outcome;
     }
     outcome.liquidated += crossing_longs_.size() + crossing_shorts_.size();
@@ -108,8 +113,35 @@ bool CascadeEngine<Finder>::apply_capacity(double price) {
     };
     keep(Side::long_side, crossing_longs_, closing_longs_);
     keep(Side::short_side, crossing_shorts_, closing_shorts_);
-    waiting_ = waiting;
+    waiting_ += waiting;
     capacity_shortfall_max_ = std::max(capacity_shortfall_max_, shortfall);
+    return crossing_longs_.empty() && crossing_shorts_.empty();
+}
+
+template <class Finder>
+bool CascadeEngine<Finder>::apply_latency(std::uint32_t step) {
+    const std::uint32_t latency = rules_.liquidator_latency_steps;
+    const auto keep = [&](Side side, LatencyClock& clock, std::vector<std::uint32_t>& indices,
+                          std::vector<Closing>& closing) {
+        // Book accounts cross in book order, so those long enough below
+        // maintenance come first: what is handed back from the book is a
+        // suffix of it, as the finders' put_back needs.
+        std::size_t kept = 0;
+        for (std::size_t k = 0; k < indices.size(); ++k) {
+            if (step - clock.seen(indices[k], step) >= latency) {
+                indices[kept] = indices[k];
+                closing[kept] = closing[k];
+                ++kept;
+            } else {
+                finder_.put_back(side, indices[k], closing[k].position);
+                ++waiting_;
+            }
+        }
+        indices.resize(kept);
+        closing.resize(kept);
+    };
+    keep(Side::long_side, long_clock_, crossing_longs_, closing_longs_);
+    keep(Side::short_side, short_clock_, crossing_shorts_, closing_shorts_);
     return crossing_longs_.empty() && crossing_shorts_.empty();
 }
 
@@ -190,10 +222,11 @@ std::size_t CascadeEngine<Finder>::hand_to_backstop(
             event.backstop = 1;
             events->push_back(event);
         }
-        if (c.touched) {
-            overlay.set(i, OpenPosition{0.0, 0.0, position.log_trigger, position.partials,
-                                        position.rearmed});
-        }
+        // Closed on this path, whether or not the overlay held it: an account
+        // handed back before it in book order (liquidators) rewinds the
+        // cursor past it, and the next round must skip it.
+        overlay.set(
+            i, OpenPosition{0.0, 0.0, position.log_trigger, position.partials, position.rearmed});
         ++taken;
     }
     indices.resize(kept);
@@ -279,6 +312,9 @@ void CascadeEngine<Finder>::settle_overlaid(
             position.rearmed = true;
             overlay.set(i, position);
             finder_.rearm(book.side, i, position, step + rules_.partial_cooldown_steps, step);
+            if (delayed_) {
+                (book.side == Side::long_side ? long_clock_ : short_clock_).forget(i);
+            }
             ++tally_.partial_liquidations;
         } else if (closing[k].touched) {
             overlay.set(i, OpenPosition{0.0, 0.0, position.log_trigger, position.partials,

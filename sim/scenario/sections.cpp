@@ -305,8 +305,14 @@ VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid) {
         }
     });
     r.optional_object("liquidators", [&](ObjectReader& liquidators) {
-        v.liquidators.capacity = liquidators.number("capacity", Range::left_open(0.0, 1e18));
-        v.liquidators.window_seconds = liquidators.duration("window", Range::positive()).seconds;
+        // A capacity is per window: the two come together, or not at all.
+        if (liquidators.has("capacity") || liquidators.has("window")) {
+            v.liquidators.capacity = liquidators.number("capacity", Range::left_open(0.0, 1e18));
+            v.liquidators.window_seconds =
+                liquidators.duration("window", Range::positive()).seconds;
+        }
+        v.liquidators.latency_seconds =
+            liquidators.duration("latency", Range::non_negative(), "0s").seconds;
     });
     r.optional_object("backstop", [&](ObjectReader& backstop) {
         static constexpr std::array<std::string_view, 2> kPrices = {"mark", "bankruptcy"};

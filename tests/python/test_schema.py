@@ -642,7 +642,12 @@ CASES = [
      [("/venue/liquidators", {"capacity": 1.01e18, "window": "1h"})], False),
     ("liquidators zero window", [("/venue/liquidators", {"capacity": 1, "window": "0s"})], False),
     ("liquidators unknown key",
-     [("/venue/liquidators", {"capacity": 1, "window": "1h", "latency": "1s"})], False),
+     [("/venue/liquidators", {"capacity": 1, "window": "1h", "min_profit": 1})], False),
+    ("liquidators latency alone", [("/venue/liquidators", {"latency": "2min"})], True),
+    ("liquidators capacity and latency",
+     [("/venue/liquidators", {"capacity": 1, "window": "1h", "latency": "0s"})], True),
+    ("liquidators empty", [("/venue/liquidators", {})], True),
+    ("liquidators negative latency", [("/venue/liquidators", {"latency": "-1min"})], False),
     # venue.partial_liquidation
     ("partial liquidation empty", [("/venue/partial_liquidation", {})], True),
     ("partial liquidation like Hyperliquid",

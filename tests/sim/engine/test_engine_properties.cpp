@@ -32,6 +32,7 @@ double between(Rng& rng, double lo, double hi) {
 // limit and cooldown of 0 to 3 steps); with `funding`, perpetual funding at
 // a random interval, interest and cap (never with `tiered`: refused); with
 // `capacity`, liquidators that absorb a random notional an hour; with
+// `latency`, liquidators that act 1 to 3 steps after an account crosses; with
 // `backstop`, a backstop vault below a random share of maintenance, at the
 // mark or the bankruptcy price.
 struct Mechanisms {
@@ -42,6 +43,7 @@ struct Mechanisms {
     bool partial = false;
     bool funding = false;
     bool capacity = false;
+    bool latency = false;
     bool backstop = false;
 };
 
@@ -190,6 +192,9 @@ nlohmann::json random_scenario(std::uint64_t seed, Mechanisms mechanisms = {}) {
         // A few to a few dozen 1e4 positions an hour (steps of 30 min).
         doc["venue"]["liquidators"] = {{"capacity", between(rng, 2e4, 5e5)}, {"window", "1h"}};
     }
+    if (mechanisms.latency) {
+        doc["venue"]["liquidators"]["latency"] = fmt::format("{}min", 30 * (1 + rng() % 3));
+    }
     if (mechanisms.backstop) {
         doc["venue"]["backstop"] = {{"maintenance_fraction", between(rng, 0.0, 0.8)},
                                     {"price", rng() % 2 == 0 ? "mark" : "bankruptcy"}};
@@ -262,7 +267,9 @@ void check_engines_agree(Mechanisms mechanisms) {
     CHECK(bad_debt_paths > 50);
     // Only the instant oracle on the market cascades within a step; every
     // other oracle holds its value for the step, and is then off the market.
-    CHECK(multi_round_paths > (mechanisms.oracle ? 30 : 100));
+    // Under a latency the accounts a round's impact pushes below maintenance
+    // wait for a later step: the cascade spreads over steps instead.
+    CHECK((mechanisms.latency || multi_round_paths > (mechanisms.oracle ? 30 : 100)));
     CHECK((mechanisms.oracle ? oracle_gap_paths > 500 : oracle_gap_paths == 0));
     CHECK((mechanisms.waterfall ? adl_paths > 50 : adl_paths == 0));
     CHECK((mechanisms.waterfall ? socialised_paths > 20 : socialised_paths == 0));
@@ -270,8 +277,9 @@ void check_engines_agree(Mechanisms mechanisms) {
     CHECK((mechanisms.funding ? funded_paths > 1000 : funded_paths == 0));
     // The backstop takes over accounts that wait long enough to fall below
     // its share of maintenance: fewer paths keep any waiting.
-    CHECK((mechanisms.capacity ? waiting_paths > (mechanisms.backstop ? 50 : 200)
-                               : waiting_paths == 0));
+    CHECK((mechanisms.capacity || mechanisms.latency
+               ? waiting_paths > (mechanisms.backstop ? 50 : 200)
+               : waiting_paths == 0));
     CHECK((mechanisms.backstop ? backstop_paths > 200 : backstop_paths == 0));
 }
 
@@ -368,6 +376,7 @@ TEST_CASE("the engines agree with funding, partials, ADL, the oracle and liquidi
                          .partial = true,
                          .funding = true,
                          .capacity = true,
+                         .latency = true,
                          .backstop = true});
 }
 
@@ -377,6 +386,14 @@ TEST_CASE("the engines agree with a backstop vault taking accounts out of the ma
 
 TEST_CASE("value is conserved with a backstop vault") {
     check_conservation({.backstop = true});
+}
+
+TEST_CASE("the engines agree with liquidator latency: accounts wait out their spell") {
+    check_engines_agree({.latency = true});
+}
+
+TEST_CASE("value is conserved with liquidator latency") {
+    check_conservation({.latency = true});
 }
 
 TEST_CASE("value is conserved with liquidator capacity") {
@@ -390,6 +407,7 @@ TEST_CASE("value is conserved with funding, partials, ADL, the oracle and liquid
                         .partial = true,
                         .funding = true,
                         .capacity = true,
+                        .latency = true,
                         .backstop = true});
 }
 

@@ -92,9 +92,59 @@ TEST_CASE("liquidator capacity validation") {
     CHECK_THROWS_WITH_AS(test::scenario_from(doc),
                          doctest::Contains("/venue/liquidators/window: required"), InputError);
     doc = three_longs_one_liquidator();
-    doc["venue"]["liquidators"]["latency"] = "1min";
+    doc["venue"]["liquidators"].erase("capacity");
     CHECK_THROWS_WITH_AS(test::scenario_from(doc),
-                         doctest::Contains("/venue/liquidators/latency: unknown key"), InputError);
+                         doctest::Contains("/venue/liquidators/capacity: required"), InputError);
+    doc = three_longs_one_liquidator();
+    doc["venue"]["liquidators"]["latency"] = "-1min";
+    CHECK_THROWS_WITH_AS(test::scenario_from(doc), doctest::Contains("/venue/liquidators/latency"),
+                         InputError);
+    doc = three_longs_one_liquidator();
+    doc["venue"]["liquidators"]["min_profit"] = 10.0;
+    CHECK_THROWS_WITH_AS(test::scenario_from(doc),
+                         doctest::Contains("/venue/liquidators/min_profit: unknown key"),
+                         InputError);
+}
+
+TEST_CASE("liquidator latency: an account waits that long below maintenance") {
+    // The same three longs, all below maintenance from step 2 (94 < 94.74).
+    auto doc = three_longs_one_liquidator();
+    doc["venue"]["liquidators"] = {{"latency", "2h"}};
+    SUBCASE("2h: all three at step 4, after waiting through steps 2 and 3") {
+        const Results r = test::run_on_both_engines(test::scenario_from(doc));
+        CHECK(steps_of(r) == std::vector<std::uint32_t>{4, 4, 4});
+        CHECK(r.path_column("under_water_time").values[0] == 3 * 2 * 3600.0);
+        CHECK(r.path_column("capacity_shortfall_max").values[0] == 0.0);
+        CHECK(r.run.max_ledger_imbalance < 1e-13);
+    }
+    SUBCASE("30 min rounds up to a whole step: step 3") {
+        doc["venue"]["liquidators"]["latency"] = "30min";
+        const Results r = test::run_on_both_engines(test::scenario_from(doc));
+        CHECK(steps_of(r) == std::vector<std::uint32_t>{3, 3, 3});
+        CHECK(r.path_column("under_water_time").values[0] == 3 * 3600.0);
+    }
+    SUBCASE("0s changes nothing") {
+        doc["venue"]["liquidators"]["latency"] = "0s";
+        const Results r = test::run_on_both_engines(test::scenario_from(doc));
+        CHECK(steps_of(r) == std::vector<std::uint32_t>{2, 2, 2});
+        CHECK(r.path_column("under_water_time").values[0] == 0.0);
+    }
+    SUBCASE("a recovery first: they survive; the next crossing starts the clock again") {
+        // Back to 96 at 3h (above 94.74), down to 94 again at 5h: a new
+        // spell from step 5, liquidated at step 7.
+        doc["shocks"].push_back({{"type", "jump"}, {"time", "3h"}, {"size", 96.0 / 94.0 - 1.0}});
+        doc["shocks"].push_back({{"type", "jump"}, {"time", "5h"}, {"size", 94.0 / 96.0 - 1.0}});
+        const Results r = test::run_on_both_engines(test::scenario_from(doc));
+        CHECK(steps_of(r) == std::vector<std::uint32_t>{7, 7, 7});
+        CHECK(r.path_column("under_water_time").values[0] == 3 * (1 + 2) * 3600.0);
+    }
+    SUBCASE("with a capacity of one account an hour: steps 3, 4, 5") {
+        doc["venue"]["liquidators"] = {{"capacity", 900.0}, {"window", "1h"}, {"latency", "1h"}};
+        const Results r = test::run_on_both_engines(test::scenario_from(doc));
+        CHECK(steps_of(r) == std::vector<std::uint32_t>{3, 4, 5});
+        // Waiting at the ends of steps 2, 3 and 4: 3, 2 and 1 accounts.
+        CHECK(r.path_column("under_water_time").values[0] == (3 + 2 + 1) * 3600.0);
+    }
 }
 
 }  // namespace cascade
