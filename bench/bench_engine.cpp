@@ -272,6 +272,14 @@ int main(int argc, char** argv) {
          [](nlohmann::json& d) {
              d["venue"]["liquidators"] = {{"capacity", 2e6}, {"window", "1min"}};
          }},
+        {"liquidators: 2 min latency",
+         [](nlohmann::json& d) {
+             d["venue"]["liquidators"] = {{"latency", "2min"}};
+         }},
+        {"backstop vault below 2/3 of maintenance (Hyperliquid)",
+         [](nlohmann::json& d) {
+             d["venue"]["backstop"] = {{"maintenance_fraction", 2.0 / 3.0}, {"price", "mark"}};
+         }},
         {"tiered maintenance margin",
          [](nlohmann::json& d) {
              d["venue"].erase("maintenance_margin");
