@@ -30,7 +30,7 @@ nlohmann::json backstop_long_scenario(double jump) {
     return doc;
 }
 
-double column(const Results& r, const char* name) {
+double backstop_column(const Results& r, const char* name) {
     return r.path_column(name).values[0];
 }
 
@@ -51,13 +51,14 @@ TEST_CASE("the backstop vault takes over a position that gapped below 2/3 of mai
         CHECK(r.events[0].fill_price == doctest::Approx(price).epsilon(1e-13));
         CHECK(r.events[0].penalty == 0.0);
         CHECK(r.events[0].shortfall == 0.0);
-        CHECK(column(r, "liquidations") == 1.0);
-        CHECK(column(r, "backstop_takeovers") == 1.0);
-        CHECK(column(r, "backstop_notional") == doctest::Approx(10.0 * price).epsilon(1e-13));
+        CHECK(backstop_column(r, "liquidations") == 1.0);
+        CHECK(backstop_column(r, "backstop_takeovers") == 1.0);
+        CHECK(backstop_column(r, "backstop_notional") ==
+              doctest::Approx(10.0 * price).epsilon(1e-13));
         // Nothing moves after the jump: the vault is left with the equity.
-        CHECK(column(r, "backstop_pnl") == doctest::Approx(equity).epsilon(1e-12));
-        CHECK(column(r, "penalties_collected") == 0.0);
-        CHECK(column(r, "bad_debt") == 0.0);
+        CHECK(backstop_column(r, "backstop_pnl") == doctest::Approx(equity).epsilon(1e-12));
+        CHECK(backstop_column(r, "penalties_collected") == 0.0);
+        CHECK(backstop_column(r, "bad_debt") == 0.0);
         CHECK(r.run.max_ledger_imbalance < 1e-13);
     }
     SUBCASE("a recovery after the take-over is the vault's: 100 + 10 (P_T - 100)") {
@@ -65,8 +66,8 @@ TEST_CASE("the backstop vault takes over a position that gapped below 2/3 of mai
         doc["shocks"].push_back({{"type", "jump"}, {"time", "6h"}, {"size", 0.05}});
         const Results r = test::run_on_both_engines(test::scenario_from(doc));
         const double final_price = 91.0 * 1.05;
-        CHECK(column(r, "final_price") == doctest::Approx(final_price).epsilon(1e-13));
-        CHECK(column(r, "backstop_pnl") ==
+        CHECK(backstop_column(r, "final_price") == doctest::Approx(final_price).epsilon(1e-13));
+        CHECK(backstop_column(r, "backstop_pnl") ==
               doctest::Approx(100.0 + 10.0 * (final_price - 100.0)).epsilon(1e-12));
     }
     SUBCASE("at the bankruptcy price: the vault takes no equity, the position at 90") {
@@ -75,19 +76,19 @@ TEST_CASE("the backstop vault takes over a position that gapped below 2/3 of mai
         const Results r = test::run_on_both_engines(test::scenario_from(doc));
         REQUIRE(r.events.size() == 1);
         CHECK(r.events[0].fill_price == doctest::Approx(90.0).epsilon(1e-13));
-        CHECK(column(r, "backstop_notional") == doctest::Approx(900.0).epsilon(1e-13));
+        CHECK(backstop_column(r, "backstop_notional") == doctest::Approx(900.0).epsilon(1e-13));
         // Its PnL is the same: the position at 90 is worth 10 (P - 90) = equity.
-        CHECK(column(r, "backstop_pnl") == doctest::Approx(equity).epsilon(1e-11));
+        CHECK(backstop_column(r, "backstop_pnl") == doctest::Approx(equity).epsilon(1e-11));
     }
     SUBCASE("what the vault takes never reaches the market") {
         auto doc = backstop_long_scenario(-0.09);
         doc["market"]["impact"] = {{"model", "linear"}, {"per_notional", 1e-4}};
         Results r = test::run_on_both_engines(test::scenario_from(doc));
-        CHECK(column(r, "final_price") == doctest::Approx(price).epsilon(1e-13));
+        CHECK(backstop_column(r, "final_price") == doctest::Approx(price).epsilon(1e-13));
         doc["venue"].erase("backstop");
         r = test::run_on_both_engines(test::scenario_from(doc));
-        CHECK(column(r, "final_price") < price * 0.99);  // sold into the book
-        CHECK(column(r, "backstop_takeovers") == 0.0);
+        CHECK(backstop_column(r, "final_price") < price * 0.99);  // sold into the book
+        CHECK(backstop_column(r, "backstop_takeovers") == 0.0);
     }
 }
 
@@ -99,8 +100,8 @@ TEST_CASE("the backstop's share of maintenance decides which accounts it takes")
         REQUIRE(r.events.size() == 1);
         CHECK(r.events[0].backstop == 0);
         CHECK(r.events[0].penalty > 0.0);
-        CHECK(column(r, "backstop_takeovers") == 0.0);
-        CHECK(column(r, "backstop_pnl") == 0.0);
+        CHECK(backstop_column(r, "backstop_takeovers") == 0.0);
+        CHECK(backstop_column(r, "backstop_pnl") == 0.0);
     }
     SUBCASE("maintenance_fraction 1 takes over every liquidation") {
         auto doc = backstop_long_scenario(-0.06);
@@ -118,13 +119,13 @@ TEST_CASE("the backstop's share of maintenance decides which accounts it takes")
         const double price = 85.0;
         r = test::run_on_both_engines(test::scenario_from(doc));
         CHECK(r.events[0].backstop == 1);
-        CHECK(column(r, "bad_debt") == 0.0);
-        CHECK(column(r, "backstop_pnl") ==
+        CHECK(backstop_column(r, "bad_debt") == 0.0);
+        CHECK(backstop_column(r, "backstop_pnl") ==
               doctest::Approx(100.0 + 10.0 * (price - 100.0)).epsilon(1e-12));
         // Without it, the same gap is bad debt.
         doc["venue"].erase("backstop");
         r = test::run_on_both_engines(test::scenario_from(doc));
-        CHECK(column(r, "bad_debt") ==
+        CHECK(backstop_column(r, "bad_debt") ==
               doctest::Approx(-(100.0 + 10.0 * (price - 100.0))).epsilon(1e-12));
     }
 }
@@ -147,9 +148,9 @@ TEST_CASE("accounts waiting for liquidator capacity go to the backstop once belo
     CHECK(r.events[1].backstop == 1);
     CHECK(r.events[2].step == 3);
     CHECK(r.events[2].backstop == 1);
-    CHECK(column(r, "backstop_takeovers") == 2.0);
-    CHECK(column(r, "under_water_time") == 2 * 3600.0);
-    CHECK(column(r, "bad_debt") == 0.0);
+    CHECK(backstop_column(r, "backstop_takeovers") == 2.0);
+    CHECK(backstop_column(r, "under_water_time") == 2 * 3600.0);
+    CHECK(backstop_column(r, "bad_debt") == 0.0);
     CHECK(r.run.max_ledger_imbalance < 1e-13);
 }
 
