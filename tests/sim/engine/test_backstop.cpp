@@ -8,6 +8,7 @@
 
 #include "sim/errors.hpp"
 #include "sim/run.hpp"
+#include "sim/scenario/scenario.hpp"
 #include "support/support.hpp"
 
 namespace cascade {
@@ -152,6 +153,36 @@ TEST_CASE("accounts waiting for liquidator capacity go to the backstop once belo
     CHECK(backstop_column(r, "under_water_time") == 2 * 3600.0);
     CHECK(backstop_column(r, "bad_debt") == 0.0);
     CHECK(r.run.max_ledger_imbalance < 1e-13);
+}
+
+TEST_CASE("a backstop that takes nobody on a path leaves that path bit for bit as without it") {
+    // With the backstop, every round runs through the engine's overlay
+    // rounds instead of the plain one: on a path where it takes nobody (f = 0
+    // and no account bankrupt at the mark), those rounds must reproduce the
+    // plain engine exactly, liquidation after liquidation.
+    const auto file = test::source_dir() / "scenarios/partial-liquidation.json";
+    const std::vector<Override> base = {parse_override("/simulation/paths=100"),
+                                        parse_override("/simulation/threads=1")};
+    std::vector<Override> with = base;
+    with.push_back(parse_override(R"(/venue/backstop={"maintenance_fraction":0})"));
+    const Results plain = run_simulation(load_scenario(file, base));
+    const Results vault = run_simulation(load_scenario(file, with));
+    const std::vector<double>& takeovers = vault.path_column("backstop_takeovers").values;
+    std::size_t compared = 0;
+    double liquidations = 0.0;
+    for (std::size_t p = 0; p < takeovers.size(); ++p) {
+        if (takeovers[p] != 0.0) {
+            continue;
+        }
+        ++compared;
+        liquidations += plain.path_column("liquidations").values[p];
+        for (const PathColumn& column : plain.paths) {
+            INFO("path " << p << ", column " << column.info.name);
+            CHECK(test::same_bits(column.values[p], vault.path_column(column.info.name).values[p]));
+        }
+    }
+    REQUIRE(compared > 0);
+    CHECK(liquidations > 1000.0);  // the comparison covers real cascades
 }
 
 TEST_CASE("backstop validation") {
