@@ -558,7 +558,8 @@ class CascadeEngine {
                 impact_ = move.after;
             }
             // Nothing liquidated: every account that crossed had been
-            // deleveraged already, or the liquidators had no capacity left.
+            // deleveraged already, or the liquidators took none (no capacity
+            // left, or all too recent for their latency).
             if (done.liquidated > 0) {
                 if constexpr (!Live) {
                     count_gap(gap, done.liquidated);
