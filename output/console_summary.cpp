@@ -44,6 +44,12 @@ void print_summary(std::FILE* stream, const Scenario& scenario, const Results& r
     fmt::print(stream, "  throughput   {:.3g} path-steps/s\n",
                timings.simulation_seconds > 0 ? path_steps / timings.simulation_seconds : 0.0);
     fmt::print(stream, "  results      {}\n", output.string());
+    if (results.truncated_event_paths > 0) {
+        fmt::print(stream,
+                   "  events       {} sample paths kept only their first {} liquidations "
+                   "(/output/max_events_per_path)\n",
+                   grouped(results.truncated_event_paths), grouped(results.max_events_per_path));
+    }
     fmt::print(stream, "  ledger       conserved to {:.1e} of the money involved ({} engine)\n\n",
                run.max_ledger_imbalance, run.engine);
 

@@ -117,6 +117,10 @@ struct Results {
     std::vector<SampleSet> samples;
     std::vector<Metric> metrics;
     std::vector<LiquidationEvent> events;  // of the sample paths, in path order
+    // The first this many of each sample path's liquidations are in `events`;
+    // of the sample paths, those that had more.
+    std::uint64_t max_events_per_path = 0;
+    std::uint64_t truncated_event_paths = 0;
     std::vector<CohortRow> cohorts;
     std::uint64_t first_imported_account = 0;
     std::vector<std::string> imported_accounts;  // CSV ids, from first_imported_account on

@@ -89,8 +89,8 @@ H5::DataSet write_rows(const H5::Group& group, const std::string& name,
     return set;
 }
 
-void write_events(Writer& writer, const H5::Group& group,
-                  const std::vector<LiquidationEvent>& events) {
+void write_events(Writer& writer, const H5::Group& group, const Results& results) {
+    const std::vector<LiquidationEvent>& events = results.events;
     const H5::CompType type = liquidation_event_type();
     const hsize_t rows = events.size();
     H5::DSetCreatPropList properties;
@@ -102,10 +102,13 @@ void write_events(Writer& writer, const H5::Group& group,
     H5::DataSet set =
         write_rows(group, "liquidations", file_type, type, events.data(), rows, properties);
     describe(set, "see columns",
-             "liquidations on the sample paths, in path then time order: path, step, cascade "
-             "round, account index, cohort index, side (+1 long, -1 short), size (units of the "
+             "liquidations on the sample paths (the first max_per_path of each), in path then "
+             "time order: path, step, cascade round, account index, cohort index, side (+1 long, "
+             "-1 short), backstop (1: taken over by the backstop vault), size (units of the "
              "asset), trigger_price and fill_price (quote currency), penalty and shortfall "
              "(quote currency)");
+    set_attribute(set, "max_per_path", results.max_events_per_path);
+    set_attribute(set, "truncated_paths", results.truncated_event_paths);
 }
 
 // A fixed-length, null-padded UTF-8 string type wide enough for every text:
@@ -261,8 +264,7 @@ void write_contents(H5::H5File& file, const Results& results, const Scenario& sc
         writer.dataset(samples, s.info.name, s.values.data, {s.values.rows, s.values.cols}, s.info);
     }
 
-    write_events(writer, writer.group("/events", "what happened on the sample paths"),
-                 results.events);
+    write_events(writer, writer.group("/events", "what happened on the sample paths"), results);
     write_population(writer, results);
 
     if (results.run.paths_completed < results.run.paths) {

@@ -40,7 +40,9 @@ What a ``Results`` gives (everything is read lazily on first use, then kept):
 ``r.samples(name)``  DataFrame indexed by ``time_s``, one column per sample
                      path (columns are the path indices 0 .. K-1)
 ``r.events``         DataFrame of ``/events/liquidations`` plus ``cohort_name``
-                     and ``time_s`` (the end of the event's step)
+                     and ``time_s`` (the end of the event's step);
+                     ``attrs["truncated_paths"]``: sample paths cut at
+                     ``attrs["max_per_path"]`` events (format 1.6 on)
 ``r.cohorts``        DataFrame of ``/population/cohorts`` (index ``cohort``),
                      ``name`` as str, ``side`` +1/-1, plus ``side_name``
 ``r.metrics``        DataFrame indexed by metric name: ``value``,
@@ -410,6 +412,10 @@ class Results:
                 step = frame["step"].to_numpy(dtype=np.int64)
                 frame["time_s"] = self.time[step] if len(step) else np.empty(0)
             frame.index.name = "event"
+            # Format 1.6: each sample path keeps at most max_per_path events.
+            for name in ("max_per_path", "truncated_paths"):
+                if ds is not None and name in ds.attrs:
+                    frame.attrs[name] = int(ds.attrs[name])
             return frame
         return self._cached("events", make)
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -74,6 +75,7 @@ PathKernel::PathKernel(const Scenario& scenario, const Population& population, E
                        const ShockSchedule& shocks)
     : seed_(scenario.simulation.seed),
       steps_(scenario.simulation.grid.steps),
+      max_events_per_path_(scenario.output.max_events_per_path),
       step_seconds_(scenario.simulation.grid.step_seconds()),
       population_(population),
       rules_(market_rules(scenario, shocks)),
@@ -100,22 +102,27 @@ void PathKernel::simulate_exogenous(std::uint64_t path, std::span<double> log_ex
 void PathKernel::simulate(std::uint64_t path, const PathTrace& trace, PathOutcome& outcome,
                           std::span<std::uint64_t> cohort_liquidations,
                           std::vector<LiquidationEvent>* events) const {
+    std::optional<EventLog> log;
+    if (events != nullptr) {
+        log.emplace(*events, max_events_per_path_);
+    }
+    EventLog* const kept = log ? &*log : nullptr;
     if (engine_ == EngineKind::cursor) {
         CascadeEngine<CursorFinder> engine(population_, rules_, CursorFinder(population_),
                                            cohort_liquidations);
-        run(path, trace, outcome, engine, events);
+        run(path, trace, outcome, engine, kept);
     } else {
         CascadeEngine<ScanFinder> engine(
             population_, rules_,
             ScanFinder(population_, rules_.initial_price, rules_.venue.maintenance_tiers),
             cohort_liquidations);
-        run(path, trace, outcome, engine, events);
+        run(path, trace, outcome, engine, kept);
     }
 }
 
 template <class Finder>
 void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& outcome,
-                     CascadeEngine<Finder>& engine, std::vector<LiquidationEvent>* events) const {
+                     CascadeEngine<Finder>& engine, EventLog* events) const {
     PathRandom random = path_random(normal_, seed_, path);
     // The rows never alias the engine's state: saying so lets the compiler keep
     // that state in registers across the stores.

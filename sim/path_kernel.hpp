@@ -88,7 +88,8 @@ class PathKernel {
     std::size_t cohorts() const { return population_.cohorts.size(); }
 
     // `cohort_liquidations` (one counter per cohort) is incremented; `events`
-    // receives the path's liquidations when not null.
+    // receives the path's liquidations when not null, the first
+    // /output/max_events_per_path of them.
     void simulate(std::uint64_t path, const PathTrace& trace, PathOutcome& outcome,
                   std::span<std::uint64_t> cohort_liquidations,
                   std::vector<LiquidationEvent>* events = nullptr) const;
@@ -103,10 +104,11 @@ class PathKernel {
 
     template <class Finder>
     void run(std::uint64_t path, const PathTrace& trace, PathOutcome& outcome,
-             CascadeEngine<Finder>& engine, std::vector<LiquidationEvent>* events) const;
+             CascadeEngine<Finder>& engine, EventLog* events) const;
 
     std::uint64_t seed_;
     std::uint32_t steps_;
+    std::uint64_t max_events_per_path_;
     double step_seconds_;  // the grid's step, for times on the path
     const Population& population_;
     MarketRules rules_;

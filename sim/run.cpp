@@ -323,7 +323,7 @@ const SampleSet& named(const std::vector<SampleSet>& sets, std::string_view name
 
 }  // namespace
 
-std::uint64_t estimate_run_memory(const Scenario& scenario) {
+std::uint64_t estimate_run_memory(const Scenario& scenario, std::uint64_t imported_accounts) {
     const std::uint64_t points = scenario.simulation.grid.steps + 1ULL;
     const std::uint64_t paths = scenario.simulation.paths;
     // Exact quantile bands hold every recorded series at every point of every path.
@@ -331,9 +331,22 @@ std::uint64_t estimate_run_memory(const Scenario& scenario) {
                           paths * column_count * sizeof(double);
     // Building the population peaks at about 150 bytes an account (draws, sort
     // keys and the books); CSV rows are not counted here.
+    std::uint64_t accounts = imported_accounts;
     for (const CohortConfig& cohort : scenario.population.cohorts) {
         bytes += cohort.accounts * 150;
+        accounts += cohort.accounts;
     }
+    // The sample paths' events, at most: each account is liquidated once, or
+    // a partial liquidation's parts and the rest, and a path keeps no more
+    // than max_events_per_path; twice that, for the doubling of the vector
+    // they are appended to.
+    const std::uint64_t sample_paths = std::min<std::uint64_t>(scenario.output.sample_paths, paths);
+    const PartialLiquidation& partial = scenario.venue.partial_liquidation;
+    const std::uint64_t per_account =
+        partial.enabled() ? std::uint64_t{partial.max_partials} + 1 : 1;
+    const std::uint64_t most = scenario.output.max_events_per_path;
+    const std::uint64_t per_path = accounts > most / per_account ? most : accounts * per_account;
+    bytes += 2 * sample_paths * per_path * sizeof(LiquidationEvent);
     return bytes;
 }
 
@@ -347,8 +360,12 @@ std::uint64_t default_memory_limit() {
                                       static_cast<double>(page_size));
 }
 
-Results run_simulation(const Scenario& scenario, const RunOptions& options) {
-    const std::uint64_t memory = estimate_run_memory(scenario);
+namespace {
+
+// Refuses the run when estimate_run_memory is above the limit.
+void check_memory(const Scenario& scenario, const RunOptions& options,
+                  std::uint64_t imported_accounts) {
+    const std::uint64_t memory = estimate_run_memory(scenario, imported_accounts);
     const std::uint64_t limit =
         options.memory_limit_bytes != 0 ? options.memory_limit_bytes : default_memory_limit();
     if (memory > limit) {
@@ -356,16 +373,26 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         throw InputError({Diagnostic{
             "", "",
             fmt::format("this run would hold {:.1f} GiB in memory, mostly for exact quantile "
-                        "bands (paths x (steps + 1) x recorded series x 8 bytes) and the "
-                        "population (about 150 bytes an account while it is built), above the "
-                        "limit of {:.1f} GiB ({}). Use fewer /simulation/paths or "
-                        "/simulation/steps, record fewer /output/series, a smaller population, "
-                        "or, if the machine has the memory, raise the limit with "
-                        "--memory-limit",
+                        "bands (paths x (steps + 1) x recorded series x 8 bytes), the "
+                        "population (about 150 bytes an account while it is built) and the "
+                        "sample paths' liquidation events (up to 2 x sample paths x "
+                        "max_events_per_path x 72 bytes), above the limit of {:.1f} GiB ({}). "
+                        "Use fewer /simulation/paths or /simulation/steps, record fewer "
+                        "/output/series, a smaller population, fewer /output/sample_paths or a "
+                        "lower /output/max_events_per_path, or, if the machine has the memory, "
+                        "raise the limit with --memory-limit",
                         static_cast<double>(memory) / kGiB, static_cast<double>(limit) / kGiB,
                         options.memory_limit_bytes != 0 ? "--memory-limit"
                                                         : "80 % of this machine's memory")}});
     }
+}
+
+}  // namespace
+
+Results run_simulation(const Scenario& scenario, const RunOptions& options) {
+    // Before the population is built; again after it, once a positions
+    // CSV's accounts are known (their events).
+    check_memory(scenario, options, 0);
     const auto& sim = scenario.simulation;
     const std::uint64_t paths = sim.paths;
     const std::size_t points = sim.grid.steps + 1ULL;
@@ -385,6 +412,9 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     arena.execute([&] {
         population = build_population(scenario.population, scenario.venue, initial_price, sim.seed);
     });
+    if (scenario.population.positions_csv) {
+        check_memory(scenario, options, population.imported_labels.size());
+    }
     const PathKernel kernel(scenario, population, options.engine);
     const std::size_t cohorts = population.cohorts.size();
     results.run.population_seconds = seconds_between(build_start, Clock::now());
@@ -537,35 +567,41 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     std::uint64_t next_block = resumed / kBlockPaths;
     std::uint64_t paths_done = resumed;
     arena.execute([&] {
-        tbb::parallel_pipeline(
-            std::size_t{4} * results.run.threads,
-            tbb::make_filter<void, std::uint64_t>(
-                tbb::filter_mode::serial_in_order,
-                [&](tbb::flow_control& control) -> std::uint64_t {
-                    if (next_block == blocks ||
-                        (options.stop != nullptr && options.stop->load() != 0)) {
-                        control.stop();
-                        return 0;
-                    }
-                    return next_block++;
-                }) &
-                tbb::make_filter<std::uint64_t, BlockResult>(tbb::filter_mode::parallel,
-                                                             simulate_block) &
-                tbb::make_filter<BlockResult, void>(
-                    tbb::filter_mode::serial_in_order, [&](const BlockResult& r) {
-                        for (std::size_t s = 0; s < recorded.size(); ++s) {
-                            moments[s].merge(r.moments[s]);
-                        }
-                        for (std::size_t c = 0; c < cohorts; ++c) {
-                            cohort_liquidations[c] += r.cohort_liquidations[c];
-                        }
-                        results.events.insert(results.events.end(), r.events.begin(),
-                                              r.events.end());
-                        paths_done += r.count;
-                        if (options.on_progress) {
-                            options.on_progress(paths_done);
-                        }
-                    }));
+        tbb::parallel_pipeline(std::size_t{4} * results.run.threads,
+                               tbb::make_filter<void, std::uint64_t>(
+                                   tbb::filter_mode::serial_in_order,
+                                   [&](tbb::flow_control& control) -> std::uint64_t {
+                                       if (next_block == blocks ||
+                                           (options.stop != nullptr && options.stop->load() != 0)) {
+                                           control.stop();
+                                           return 0;
+                                       }
+                                       return next_block++;
+                                   }) &
+                                   tbb::make_filter<std::uint64_t, BlockResult>(
+                                       tbb::filter_mode::parallel, simulate_block) &
+                                   tbb::make_filter<BlockResult, void>(
+                                       tbb::filter_mode::serial_in_order, [&](BlockResult&& r) {
+                                           for (std::size_t s = 0; s < recorded.size(); ++s) {
+                                               moments[s].merge(r.moments[s]);
+                                           }
+                                           for (std::size_t c = 0; c < cohorts; ++c) {
+                                               cohort_liquidations[c] += r.cohort_liquidations[c];
+                                           }
+                                           // Moved, not copied, when it is the first with any
+                                           // (the sample paths are usually all in the first block).
+                                           if (results.events.empty()) {
+                                               results.events = std::move(r.events);
+                                           } else {
+                                               results.events.insert(results.events.end(),
+                                                                     r.events.begin(),
+                                                                     r.events.end());
+                                           }
+                                           paths_done += r.count;
+                                           if (options.on_progress) {
+                                               options.on_progress(paths_done);
+                                           }
+                                       }));
     });
     const auto simulated = Clock::now();
 
@@ -582,6 +618,15 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     for (SampleSet* samples : {&price_samples, &exogenous_samples}) {
         samples->values.rows = sampled;
         samples->values.data.resize(sampled * points);
+    }
+
+    // The sample paths whose events were cut at max_events_per_path.
+    results.max_events_per_path = scenario.output.max_events_per_path;
+    for (std::uint64_t p = 0; p < sampled; ++p) {
+        if (results.paths[liquidations].values[p] >
+            static_cast<double>(results.max_events_per_path)) {
+            ++results.truncated_event_paths;
+        }
     }
 
     // Conservation of value, path by path: beyond rounding, the engine is wrong.

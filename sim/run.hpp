@@ -44,8 +44,10 @@ std::uint64_t default_memory_limit();
 
 Results run_simulation(const Scenario& scenario, const RunOptions& options = {});
 
-// Bytes the run will hold in memory for per-step quantile bands and per-path
-// outputs; the driver refuses runs whose estimate exceeds the limit.
-std::uint64_t estimate_run_memory(const Scenario& scenario);
+// Bytes the run will hold in memory for per-step quantile bands, per-path
+// outputs, the population's build and the sample paths' events, with
+// `imported_accounts` accounts from the positions CSV (known once it is
+// read); the driver refuses runs whose estimate exceeds the limit.
+std::uint64_t estimate_run_memory(const Scenario& scenario, std::uint64_t imported_accounts = 0);
 
 }  // namespace cascade

@@ -333,8 +333,7 @@ class CascadeEngine {
     // inline into the path loop; the rounds, rare, live out of line. (Keep it
     // so: a check added here for partial liquidation once stopped GCC from
     // inlining the path loop and cost about 4 ns a step, half of a quiet one.)
-    void step(std::uint32_t step, double x_exo, std::uint64_t path,
-              std::vector<LiquidationEvent>* events) {
+    void step(std::uint32_t step, double x_exo, std::uint64_t path, EventLog* events) {
         impact_ *= rules_.impact_decay;
         if (market_is_oracle_) [[likely]] {
             // The venue marks to its own price, round after round (the step
@@ -483,7 +482,7 @@ class CascadeEngine {
     // funding: out of line, so that the common step stays small enough to
     // inline into the path loop.
     [[gnu::noinline]] void oracle_step(std::uint32_t step, double x_exo, std::uint64_t path,
-                                       std::vector<LiquidationEvent>* events) {
+                                       EventLog* events) {
         if (rules_.oracle.live && !rules_.oracle.frozen_at(step)) {
             // The instant market oracle between outages, which freeze the
             // last market price.
@@ -512,7 +511,7 @@ class CascadeEngine {
     // `x_oracle` throughout.
     template <bool Live>
     [[gnu::noinline]] void run_rounds(std::uint32_t step, double x_exo, double x_oracle,
-                                      std::uint64_t path, std::vector<LiquidationEvent>* events) {
+                                      std::uint64_t path, EventLog* events) {
         // The book's depth is fixed within a step: one scaled copy for all rounds.
         const double step_depth = depth(step);
         if (step_depth != 1.0) {
@@ -587,8 +586,7 @@ class CascadeEngine {
     // them, as far as the compiler knows) would force them back to memory for
     // each account. Same operations in the same order: same bits.
     void settle_all(const SideBook& book, const std::vector<std::uint32_t>& indices, double fill,
-                    std::uint32_t step, std::uint32_t round, std::uint64_t path,
-                    std::vector<LiquidationEvent>* events) {
+                    std::uint32_t step, std::uint32_t round, std::uint64_t path, EventLog* events) {
         const double s = sign(book.side);
         // The liquidation prices in force: moved from the books' by the margin.
         const double offset = book.side == Side::long_side ? margin_.level().long_offset
@@ -703,7 +701,7 @@ class CascadeEngine {
     [[gnu::noinline]] RoundOutcome overlay_round(const ImpactConfig& impact, double x,
                                                  double x_trigger, std::uint32_t step,
                                                  std::uint32_t round, std::uint64_t path,
-                                                 std::vector<LiquidationEvent>* events);
+                                                 EventLog* events);
 
     // Keeps the accounts of this round the liquidators' capacity left for
     // the step covers, in book order, longs first (at the pre-round price
@@ -737,7 +735,7 @@ class CascadeEngine {
     std::size_t hand_to_backstop(const SideBook& book, std::vector<std::uint32_t>& indices,
                                  std::vector<Closing>& closing, PositionOverlay& overlay,
                                  double trigger_price, std::uint32_t step, std::uint32_t round,
-                                 std::uint64_t path, std::vector<LiquidationEvent>* events);
+                                 std::uint64_t path, EventLog* events);
 
     // The maintenance requirement of `size` units at `price`: the margin
     // policy's rate in force, or the tiered table's.
@@ -759,7 +757,7 @@ class CascadeEngine {
                          const SideBook& opposite, const PositionOverlay& opposite_overlay,
                          AdlQueue& opposite_queue, AdlOrder& order, double price, double fill,
                          std::uint32_t step, std::uint32_t round, std::uint64_t path,
-                         std::vector<LiquidationEvent>* events);
+                         EventLog* events);
 
     const Population& population_;
     const MarketRules& rules_;

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace cascade {
 
@@ -17,6 +18,29 @@ struct LiquidationEvent {
     double fill_price = 0.0;
     double penalty = 0.0;
     double shortfall = 0.0;
+};
+
+// Where one path's liquidation events go: appended to `sink` up to `limit`
+// of them, the first in the order they happen; the rest are not kept
+// (/output/max_events_per_path). The memory a sample path's events take is
+// then bounded whatever the population, which the run's memory estimate
+// relies on; /paths/liquidations still counts every liquidation, so a reader
+// can tell a path whose events were cut.
+class EventLog {
+  public:
+    EventLog(std::vector<LiquidationEvent>& sink, std::uint64_t limit)
+        : sink_(sink), left_(limit) {}
+
+    void push_back(const LiquidationEvent& event) {
+        if (left_ > 0) {
+            sink_.push_back(event);
+            --left_;
+        }
+    }
+
+  private:
+    std::vector<LiquidationEvent>& sink_;
+    std::uint64_t left_;  // events this path may still keep
 };
 
 }  // namespace cascade

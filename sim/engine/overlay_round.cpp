@@ -19,7 +19,7 @@ namespace cascade {
 template <class Finder>
 typename CascadeEngine<Finder>::RoundOutcome CascadeEngine<Finder>::overlay_round(
     const ImpactConfig& impact, double x, double x_trigger, std::uint32_t step, std::uint32_t round,
-    std::uint64_t path, std::vector<LiquidationEvent>* events) {
+    std::uint64_t path, EventLog* events) {
     const double trigger_price = rules_.initial_price * std::exp(x_trigger);
     plan_closes(population_.longs, long_overlay_, trigger_price, crossing_longs_, closing_longs_);
     plan_closes(population_.shorts, short_overlay_, trigger_price, crossing_shorts_,
@@ -182,10 +182,12 @@ void CascadeEngine<Finder>::plan_closes(const SideBook& book, const PositionOver
 }
 
 template <class Finder>
-std::size_t CascadeEngine<Finder>::hand_to_backstop(
-    const SideBook& book, std::vector<std::uint32_t>& indices, std::vector<Closing>& closing,
-    PositionOverlay& overlay, double trigger_price, std::uint32_t step, std::uint32_t round,
-    std::uint64_t path, std::vector<LiquidationEvent>* events) {
+std::size_t CascadeEngine<Finder>::hand_to_backstop(const SideBook& book,
+                                                    std::vector<std::uint32_t>& indices,
+                                                    std::vector<Closing>& closing,
+                                                    PositionOverlay& overlay, double trigger_price,
+                                                    std::uint32_t step, std::uint32_t round,
+                                                    std::uint64_t path, EventLog* events) {
     const double s = sign(book.side);
     const double offset =
         book.side == Side::long_side ? margin_.level().long_offset : margin_.level().short_offset;
@@ -235,12 +237,14 @@ std::size_t CascadeEngine<Finder>::hand_to_backstop(
 }
 
 template <class Finder>
-void CascadeEngine<Finder>::settle_overlaid(
-    const SideBook& book, const std::vector<std::uint32_t>& indices,
-    const std::vector<Closing>& closing, PositionOverlay& overlay, const SideBook& opposite,
-    const PositionOverlay& opposite_overlay, AdlQueue& opposite_queue, AdlOrder& order,
-    double price, double fill, std::uint32_t step, std::uint32_t round, std::uint64_t path,
-    std::vector<LiquidationEvent>* events) {
+void CascadeEngine<Finder>::settle_overlaid(const SideBook& book,
+                                            const std::vector<std::uint32_t>& indices,
+                                            const std::vector<Closing>& closing,
+                                            PositionOverlay& overlay, const SideBook& opposite,
+                                            const PositionOverlay& opposite_overlay,
+                                            AdlQueue& opposite_queue, AdlOrder& order, double price,
+                                            double fill, std::uint32_t step, std::uint32_t round,
+                                            std::uint64_t path, EventLog* events) {
     const double s = sign(book.side);
     const double offset =
         book.side == Side::long_side ? margin_.level().long_offset : margin_.level().short_offset;
@@ -324,10 +328,8 @@ void CascadeEngine<Finder>::settle_overlaid(
 }
 
 template CascadeEngine<CursorFinder>::RoundOutcome CascadeEngine<CursorFinder>::overlay_round(
-    const ImpactConfig&, double, double, std::uint32_t, std::uint32_t, std::uint64_t,
-    std::vector<LiquidationEvent>*);
+    const ImpactConfig&, double, double, std::uint32_t, std::uint32_t, std::uint64_t, EventLog*);
 template CascadeEngine<ScanFinder>::RoundOutcome CascadeEngine<ScanFinder>::overlay_round(
-    const ImpactConfig&, double, double, std::uint32_t, std::uint32_t, std::uint64_t,
-    std::vector<LiquidationEvent>*);
+    const ImpactConfig&, double, double, std::uint32_t, std::uint32_t, std::uint64_t, EventLog*);
 
 }  // namespace cascade

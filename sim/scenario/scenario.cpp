@@ -419,6 +419,7 @@ OutputConfig read_output(ObjectReader& r, bool oracle, bool adl) {
         }
     }
     c.sample_paths = static_cast<std::uint32_t>(r.integer("sample_paths", 0, 10'000, 10));
+    c.max_events_per_path = r.integer("max_events_per_path", 0, kMaxEventsPerPath, 1'000'000);
     c.compression = static_cast<unsigned>(r.integer("compression", 0, 9, 1));
     std::vector<std::string> defaults(kSeriesNames.begin(),
                                       kSeriesNames.begin() + kDefaultSeriesCount);

@@ -52,11 +52,16 @@ inline constexpr std::array<std::string_view, 8> kSeriesNames = {
 // and 0), and the cumulative ADL only when the venue has ADL (otherwise 0).
 inline constexpr std::size_t kDefaultSeriesCount = 5;
 
+// The most /output/max_events_per_path may say (72 TB of events a path: the
+// memory estimate refuses long before).
+inline constexpr std::uint64_t kMaxEventsPerPath = 1'000'000'000'000;
+
 struct OutputConfig {
-    std::vector<double> quantile_levels;  // strictly increasing, in (0, 1)
-    std::uint32_t sample_paths = 0;       // full paths and events kept for the first K paths
-    unsigned compression = 0;             // gzip level for chunked datasets, 0 = none
-    std::vector<SeriesKind> series;       // which bands to record, in the order given
+    std::vector<double> quantile_levels;    // strictly increasing, in (0, 1)
+    std::uint32_t sample_paths = 0;         // full paths and events kept for the first K paths
+    std::uint64_t max_events_per_path = 0;  // of a sample path's liquidations, the first this many
+    unsigned compression = 0;               // gzip level for chunked datasets, 0 = none
+    std::vector<SeriesKind> series;         // which bands to record, in the order given
 };
 
 struct Scenario {

@@ -125,7 +125,7 @@ class RoundTrip(unittest.TestCase):
         p = self.r.provenance
         self.assertTrue(self.r.complete)
         self.assertIs(self.r.complete, True)
-        self.assertEqual(p["format_version"], (1, 5))
+        self.assertEqual(p["format_version"], (1, 6))
         self.assertEqual(p["paths"], PATHS)
         self.assertEqual(p["paths_completed"], PATHS)
         self.assertEqual(p["seed"], SEED)
@@ -210,6 +210,9 @@ class RoundTrip(unittest.TestCase):
         k = min(int(self.r.scenario["output"]["sample_paths"]), PATHS)
         self.assertGreater(len(events), 0)
         self.assertEqual(len(events), int(self.r.paths["liquidations"].iloc[:k].sum()))
+        self.assertEqual(events.attrs["truncated_paths"], 0)
+        self.assertEqual(events.attrs["max_per_path"],
+                         self.r.scenario["output"]["max_events_per_path"])
         raw = self.f["events/liquidations"][()]
         for column in raw.dtype.names:
             np.testing.assert_array_equal(events[column].to_numpy(), raw[column], column)
