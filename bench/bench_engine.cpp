@@ -276,6 +276,10 @@ int main(int argc, char** argv) {
          [](nlohmann::json& d) {
              d["venue"]["liquidators"] = {{"latency", "2min"}};
          }},
+        {"liquidators: 20 of cost a liquidation (a profit floor)",
+         [](nlohmann::json& d) {
+             d["venue"]["liquidators"] = {{"cost", 20.0}};
+         }},
         {"backstop vault below 2/3 of maintenance (Hyperliquid)",
          [](nlohmann::json& d) {
              d["venue"]["backstop"] = {{"maintenance_fraction", 2.0 / 3.0}, {"price", "mark"}};

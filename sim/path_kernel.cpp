@@ -183,6 +183,9 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
     outcome.funding_index = engine.funding_index();
     outcome.capacity_shortfall_max = engine.capacity_shortfall_max();
     outcome.under_water_time = static_cast<double>(engine.waiting_account_steps()) * step_seconds_;
+    outcome.passed_over = engine.passed_over();
+    const double final_price = rules_.initial_price * std::exp(log_market[steps_]);
+    outcome.passed_over_deficit = engine.passed_over_deficit(final_price);
     outcome.liquidated_notional = engine.liquidated_notional();
     outcome.penalties = engine.penalties();
     outcome.fund_paid = engine.fund_paid();
@@ -203,8 +206,7 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
     outcome.socialised_loss = engine.waterfall().socialised_loss;
     outcome.backstop_takeovers = engine.backstop().takeovers;
     outcome.backstop_notional = engine.backstop().notional;
-    outcome.backstop_pnl =
-        engine.backstop_value(rules_.initial_price * std::exp(log_market[steps_]));
+    outcome.backstop_pnl = engine.backstop_value(final_price);
     // Relative to the larger of the money in the system and the flows through it.
     const double scale = std::max({engine.initial_total(), engine.liquidated_notional(), 1.0});
     outcome.ledger_imbalance = std::abs(ledger.total() - engine.initial_total()) / scale;

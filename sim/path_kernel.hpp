@@ -67,6 +67,10 @@ struct PathOutcome {
     double adl_notional = 0.0;
     std::uint64_t adl_accounts = 0;
     double socialised_loss = 0.0;
+    // Accounts the liquidators were passing over at the horizon as not worth
+    // liquidating (0 without a profit floor).
+    std::uint64_t passed_over = 0;
+    double passed_over_deficit = 0.0;  // their negative equity at the final market price
     // The backstop vault (0 when the venue has none): positions taken over,
     // their notional at the take-over prices, and the vault's result at the
     // horizon, its positions marked at the final market price.

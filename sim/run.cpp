@@ -56,6 +56,8 @@ enum Column : std::size_t {
     funding_index,
     capacity_shortfall_max,
     under_water_time,
+    passed_over,
+    passed_over_deficit,
     backstop_takeovers,
     backstop_notional,
     backstop_pnl,
@@ -108,8 +110,15 @@ const std::array<DatasetInfo, column_count>& column_infos() {
          "capacity was used up; 0 without a capacity"},
         {"under_water_time", "s",
          "account-seconds positions spent below maintenance waiting for the liquidators' "
-         "capacity or latency (accounts waiting at the end of each step, times the step); 0 "
-         "without either"},
+         "capacity, latency or profit floor (accounts waiting at the end of each step, times the "
+         "step); 0 without any"},
+        {"passed_over", "accounts",
+         "accounts the liquidators were passing over at the horizon as not worth liquidating "
+         "(their profit floor): open positions whose losses are not in bad_debt; 0 without a "
+         "floor"},
+        {"passed_over_deficit", "quote currency",
+         "what the accounts in passed_over owe beyond their margin at the final market price (the "
+         "sum of their negative equities): bad debt the venue carries but has not booked"},
         {"backstop_takeovers", "accounts",
          "positions the backstop vault took over instead of the market (each also counts as a "
          "liquidation); 0 without a backstop"},
@@ -164,6 +173,8 @@ PathRow path_row(std::span<const double> log_market, const PathOutcome& o, doubl
     row[funding_index] = o.funding_index;
     row[capacity_shortfall_max] = o.capacity_shortfall_max;
     row[under_water_time] = o.under_water_time;
+    row[passed_over] = static_cast<double>(o.passed_over);
+    row[passed_over_deficit] = o.passed_over_deficit;
     row[backstop_takeovers] = static_cast<double>(o.backstop_takeovers);
     row[backstop_notional] = o.backstop_notional;
     row[backstop_pnl] = o.backstop_pnl;

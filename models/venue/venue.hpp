@@ -93,11 +93,17 @@ struct FundingConfig {
 // maintenance before they act on it (`latency_seconds`). Accounts that cross
 // beyond the capacity, or too recently, wait, below maintenance, in book order
 // (the first to cross first). Unlimited and immediate unless the scenario
-// says. docs/models.md#liquidators.
+// says. With a profit floor they also pass over an account whose liquidation
+// would earn them less than `min_profit`: the penalty at the fill of its
+// order alone, less that order's slippage, less `cost`; it waits until the
+// price makes it worth their while. docs/models.md#liquidators.
 struct LiquidatorConfig {
     double capacity = std::numeric_limits<double>::infinity();  // quote currency per window
     double window_seconds = 0.0;
     double latency_seconds = 0.0;
+    bool profit_floor = false;  // min_profit or cost given
+    double min_profit = 0.0;    // quote currency per liquidation
+    double cost = 0.0;          // quote currency per liquidation (gas, fees)
 
     bool limited() const { return capacity < std::numeric_limits<double>::infinity(); }
 };

@@ -26,11 +26,13 @@
 #include <limits>
 #include <memory>
 #include <span>
+#include <unordered_set>
 #include <vector>
 
 #include "models/market/impact.hpp"
 #include "models/population/population.hpp"
 #include "models/venue/venue.hpp"
+#include "sim/engine/deferred_accounts.hpp"
 #include "sim/engine/depth_tracker.hpp"
 #include "sim/engine/funding_tracker.hpp"
 #include "sim/engine/latency_clock.hpp"
@@ -110,39 +112,56 @@ class CursorFinder {
     }
 
     // Appends the book indices of accounts whose liquidation price the
-    // trigger price (`level`) has crossed, in book order:
-    // re-armed accounts (all behind the cursor) first, then the book's.
+    // trigger price (`level`) has crossed, in book order: those of the heap
+    // (re-armed, or set apart and woken) merged with the book's (a re-armed
+    // account is behind the cursor, but one set apart may not be, once the
+    // cursor was rewound before it). The book walk skips accounts set apart.
     void collect_longs(const TriggerLevel& level, std::vector<std::uint32_t>& out) {
         const double x = level.long_x;
+        const std::size_t first = out.size();
         if (rearmed_ != nullptr && !rearmed_->long_heap.empty()) {
             take_from_heap(
                 rearmed_->long_heap, [x](double trigger) { return x < trigger; }, long_below, out);
         }
+        const std::size_t from_book = out.size();
+        const std::unordered_set<std::uint32_t>* apart = apart_of(Side::long_side);
         while (next_long_ < longs_.count() && x < longs_.log_trigger[next_long_]) {
-            out.push_back(static_cast<std::uint32_t>(next_long_++));
+            const auto i = static_cast<std::uint32_t>(next_long_++);
+            if (apart == nullptr || !apart->contains(i)) {
+                out.push_back(i);
+            }
         }
+        in_book_order(out, first, from_book);
         refresh();
     }
     void collect_shorts(const TriggerLevel& level, std::vector<std::uint32_t>& out) {
         const double x = level.short_x;
+        const std::size_t first = out.size();
         if (rearmed_ != nullptr && !rearmed_->short_heap.empty()) {
             take_from_heap(
                 rearmed_->short_heap, [x](double trigger) { return x > trigger; }, short_above,
                 out);
         }
+        const std::size_t from_book = out.size();
+        const std::unordered_set<std::uint32_t>* apart = apart_of(Side::short_side);
         while (next_short_ < shorts_.count() && x > shorts_.log_trigger[next_short_]) {
-            out.push_back(static_cast<std::uint32_t>(next_short_++));
+            const auto i = static_cast<std::uint32_t>(next_short_++);
+            if (apart == nullptr || !apart->contains(i)) {
+                out.push_back(i);
+            }
         }
+        in_book_order(out, first, from_book);
         refresh();
     }
 
     // Hands back an account collected this round that the liquidators had
     // no capacity for: it stays crossed, to be collected again. A re-armed
-    // account goes back on its heap; one from the book rewinds the cursor
-    // (the accounts taken form a prefix of those collected, in book order, so
-    // what is handed back from the book is everything from it on).
+    // account, or one set apart, goes back on its heap; one from the book
+    // rewinds the cursor (the accounts taken form a prefix of those
+    // collected from the book, in book order, so what is handed back from
+    // the book is everything from it on).
     void put_back(Side side, std::uint32_t index, const OpenPosition& position) {
-        if (position.rearmed) {
+        if (position.rearmed || is_apart(side, index)) {
             push(side, Rearmed{position.log_trigger, index, 0});
         } else if (side == Side::long_side) {
             next_long_ = std::min<std::size_t>(next_long_, index);
@@ -157,10 +176,34 @@ class CursorFinder {
     double next_long_trigger() const { return next_long_trigger_; }
     double next_short_trigger() const { return next_short_trigger_; }
 
-    // Not yet collected on this path: at or after the side's cursor. (A
-    // re-armed account is behind it: the engine's overlay says it is open.)
+    // Not yet collected on this path: at or after the side's cursor, and not
+    // set apart. (A re-armed account, or one set apart, has been: the
+    // engine's overlay says whether it is open.)
     bool not_collected(Side side, std::size_t index) const {
-        return index >= (side == Side::long_side ? next_long_ : next_short_);
+        return index >= (side == Side::long_side ? next_long_ : next_short_) &&
+               !is_apart(side, static_cast<std::uint32_t>(index));
+    }
+
+    // Sets apart an account collected this round that the liquidators passed
+    // over as not worth liquidating: never collected from the book again,
+    // nor from the heap until wake(). While any is set apart and not woken,
+    // the finder is never quiet, so that the engine's rounds, which check
+    // the alerts that wake them (DeferredAccounts), run every step.
+    void set_apart(Side side, std::uint32_t index) {
+        if (rearmed_ == nullptr) {
+            rearmed_ = std::make_unique<RearmedAccounts>();
+        }
+        (side == Side::long_side ? rearmed_->apart_longs : rearmed_->apart_shorts).insert(index);
+        ++rearmed_->asleep;
+        refresh();
+    }
+
+    // An account set apart goes on its heap, to be collected whenever its
+    // liquidation price (`position`'s) is crossed.
+    void wake(Side side, std::uint32_t index, const OpenPosition& position) {
+        --rearmed_->asleep;
+        push(side, Rearmed{position.log_trigger, index, 0});
+        refresh();
     }
 
     // Puts back a partially liquidated account with what is left of it:
@@ -219,6 +262,30 @@ class CursorFinder {
         return a.log_trigger > b.log_trigger;
     }
 
+    // The accounts of `side` set apart, null when there are none.
+    const std::unordered_set<std::uint32_t>* apart_of(Side side) const {
+        if (rearmed_ == nullptr) {
+            return nullptr;
+        }
+        const auto& apart =
+            side == Side::long_side ? rearmed_->apart_longs : rearmed_->apart_shorts;
+        return apart.empty() ? nullptr : &apart;
+    }
+    bool is_apart(Side side, std::uint32_t index) const {
+        const std::unordered_set<std::uint32_t>* apart = apart_of(side);
+        return apart != nullptr && apart->contains(index);
+    }
+
+    // Merges the heap's accounts, out[first, from_book), with the book's
+    // after them, each sorted, when they interleave.
+    static void in_book_order(std::vector<std::uint32_t>& out, std::size_t first,
+                              std::size_t from_book) {
+        if (from_book > first && out.size() > from_book && out[from_book - 1] > out[from_book]) {
+            std::inplace_merge(out.begin() + static_cast<std::ptrdiff_t>(first),
+                               out.begin() + static_cast<std::ptrdiff_t>(from_book), out.end());
+        }
+    }
+
     void push(Side side, const Rearmed& entry) {
         if (side == Side::long_side) {
             rearmed_->long_heap.push_back(entry);
@@ -250,8 +317,9 @@ class CursorFinder {
         next_short_trigger_ =
             next_short_ < shorts_.count() ? shorts_.log_trigger[next_short_] : kInf;
         if (rearmed_ != nullptr) {
-            if (!rearmed_->cooling_longs.empty() || !rearmed_->cooling_shorts.empty()) {
-                next_long_trigger_ = kInf;  // x < +inf: not quiet, see release()
+            if (!rearmed_->cooling_longs.empty() || !rearmed_->cooling_shorts.empty() ||
+                rearmed_->asleep > 0) {
+                next_long_trigger_ = kInf;  // x < +inf: not quiet, see release() and set_apart()
                 return;
             }
             if (!rearmed_->long_heap.empty()) {
@@ -290,7 +358,9 @@ class CursorFinder {
         std::size_t head_ = 0;
     };
 
-    // Partially liquidated accounts of this path: cooling down, then armed.
+    // Partially liquidated accounts of this path: cooling down, then armed;
+    // and those the liquidators passed over: set apart from the book for the
+    // rest of the path, asleep, then armed in the heaps once woken.
     // Allocated by the first one: a path without any keeps the finder as
     // small as it was (its fields stay in registers in the path loop).
     struct RearmedAccounts {
@@ -298,6 +368,9 @@ class CursorFinder {
         CoolingQueue cooling_shorts;
         std::vector<Rearmed> long_heap;
         std::vector<Rearmed> short_heap;
+        std::unordered_set<std::uint32_t> apart_longs;
+        std::unordered_set<std::uint32_t> apart_shorts;
+        std::uint64_t asleep = 0;  // set apart and not woken
     };
     std::unique_ptr<RearmedAccounts> rearmed_;
 };
@@ -385,6 +458,23 @@ class CascadeEngine {
     // Liquidator capacity: accounts left waiting at the end of a step, summed
     // over the steps; the most notional left waiting at the end of one.
     std::uint64_t waiting_account_steps() const { return waiting_account_steps_; }
+    // Accounts the liquidators are passing over as not worth liquidating
+    // (their profit floor), now.
+    std::uint64_t passed_over() const { return deferred_.held(); }
+    // What those accounts owe beyond their margin if closed at `price` now:
+    // the sum of their negative equities (funding included).
+    double passed_over_deficit(double price) const {
+        double deficit = 0.0;
+        deferred_.for_each_held([&](Side side, std::uint32_t i) {
+            const bool is_long = side == Side::long_side;
+            const SideBook& book = is_long ? population_.longs : population_.shorts;
+            const OpenPosition p = (is_long ? long_overlay_ : short_overlay_).of(book, i);
+            const double equity =
+                p.collateral + sign(side) * p.size * (price - (book.entry[i] + funding_.index()));
+            deficit += std::max(-equity, 0.0);
+        });
+        return deficit;
+    }
     double capacity_shortfall_max() const { return capacity_shortfall_max_; }
     // The funding index F at this point of the path (quote per unit; 0 without funding).
     double funding_index() const { return funding_.index(); }
@@ -523,6 +613,7 @@ class CascadeEngine {
         }
         capacity_left_ = rules_.liquidator_capacity;  // the liquidators' for this step
         waiting_ = 0;
+        TriggerLevel last_level{};  // of the step's last round (profit floor)
         std::uint32_t round = 0;
         for (; round < rules_.max_rounds; ++round) {
             const double x = x_exo + impact_;
@@ -530,6 +621,12 @@ class CascadeEngine {
             crossing_longs_.clear();
             crossing_shorts_.clear();
             const TriggerLevel level = level_at(x_trigger);
+            if (choosy_) [[unlikely]] {
+                last_level = level;
+                if (!deferred_.empty()) {
+                    wake_deferred(x, x_trigger);
+                }
+            }
             finder_.collect_longs(level, crossing_longs_);
             finder_.collect_shorts(level, crossing_shorts_);
             if (crossing_longs_.empty() && crossing_shorts_.empty()) {
@@ -573,6 +670,11 @@ class CascadeEngine {
         }
         max_rounds_ = std::max(max_rounds_, round);
         waiting_account_steps_ += waiting_;
+        if (choosy_ && !deferred_.empty()) [[unlikely]] {
+            // Those passed over as not worth liquidating wait too, while
+            // below maintenance.
+            waiting_account_steps_ += deferred_.below_maintenance(last_level);
+        }
     }
 
     // The oracle's gap when `accounts` were liquidated in one round.
@@ -715,6 +817,27 @@ class CascadeEngine {
     // none could be kept.
     bool apply_latency(std::uint32_t step);
 
+    // Keeps the accounts of this round whose liquidation earns the
+    // liquidators at least their minimum profit (sim/engine/liquidation_profit.hpp),
+    // judged at the pre-round market price S0 e^x against `impact`: the
+    // account's order alone. Sets the rest apart (finder and overlay) with
+    // the alerts that will bring them back (DeferredAccounts), the trigger
+    // price being S0 e^x_trigger. Returns true when none could be kept.
+    bool apply_min_profit(const ImpactConfig& impact, double x, double x_trigger);
+
+    // Wakes the accounts set apart whose alerts fire at market log price x
+    // and trigger log price x_trigger: back to the finder, to be judged again
+    // if they cross.
+    [[gnu::noinline]] void wake_deferred(double x, double x_trigger);
+
+    // The log trigger price at which the backstop vault would take over
+    // account i of `book` as it stands (`position`), found from the current
+    // x_trigger, where it would not: the test of plan_closes, which is
+    // monotone in the price, bisected. -inf (a long) or +inf (a short) when no
+    // price within e^50 of the current one would do.
+    double backstop_level(const SideBook& book, std::uint32_t i, const OpenPosition& position,
+                          double x_trigger) const;
+
     // The units each crossing account of `book` closes (into `closing`, by
     // position in `indices`): all that is open, or a partial
     // liquidation's share of it, judged at the price that triggered it.
@@ -784,14 +907,16 @@ class CascadeEngine {
     const bool partial_;           // partial liquidation
     const bool backstop_;          // a backstop vault takes some over
     const bool limited_ = rules_.liquidator_capacity < std::numeric_limits<double>::infinity();
-    const bool delayed_ = rules_.liquidator_latency_steps > 0;  // the liquidators react late
+    const bool delayed_ = rules_.liquidator_latency_steps > 0;   // the liquidators react late
+    const bool choosy_ = rules_.venue.liquidators.profit_floor;  // they want a profit
     // Accounts may differ from their book entries, or a round may send only
     // some of them to the market.
-    const bool overlaid_ = waterfall_ || partial_ || limited_ || delayed_ || backstop_;
+    const bool overlaid_ = waterfall_ || partial_ || limited_ || delayed_ || choosy_ || backstop_;
     double capacity_left_ = 0.0;               // the liquidators', this step
     std::uint64_t waiting_ = 0;                // accounts handed back in this step's last round
     std::uint64_t waiting_account_steps_ = 0;  // summed over the steps
     double capacity_shortfall_max_ = 0.0;      // notional left waiting at a step's end, the most
+    DeferredAccounts deferred_;                // passed over as not worth liquidating
     LatencyClock long_clock_;                  // when crossing accounts began their spell
     LatencyClock short_clock_;
     PositionOverlay long_overlay_;  // accounts this path touched without closing them

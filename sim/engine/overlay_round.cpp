@@ -9,9 +9,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "sim/engine/cascade_engine.hpp"
+#include "sim/engine/liquidation_profit.hpp"
 #include "sim/engine/reference_scan.hpp"
 
 namespace cascade {
@@ -36,6 +38,13 @@ typename CascadeEngine<Finder>::RoundOutcome CascadeEngine<Finder>::overlay_roun
     }
     waiting_ = 0;  // handed back in this round, the step's last so far
     if (crossing_longs_.empty() && crossing_shorts_.empty()) {
+        return outcome;
+    }
+    // The liquidators judge first whether an account is worth it; their
+    // latency counts from then (an account they passed over waits it once
+    // woken), and their capacity goes to those they act on.
+    if (choosy_ && apply_min_profit(impact, x, x_trigger)) {
+        outcome.liquidators_done = true;
         return outcome;
     }
     if (delayed_ && apply_latency(step)) {
@@ -116,6 +125,121 @@ bool CascadeEngine<Finder>::apply_capacity(double price) {
     waiting_ += waiting;
     capacity_shortfall_max_ = std::max(capacity_shortfall_max_, shortfall);
     return crossing_longs_.empty() && crossing_shorts_.empty();
+}
+
+template <class Finder>
+bool CascadeEngine<Finder>::apply_min_profit(const ImpactConfig& impact, double x,
+                                             double x_trigger) {
+    const LiquidatorConfig& liquidators = rules_.venue.liquidators;
+    const double price = rules_.initial_price * std::exp(x);
+    const double funding = funding_.index();  // moves every entry price alike
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    const auto keep = [&](const SideBook& book, PositionOverlay& overlay,
+                          std::vector<std::uint32_t>& indices, std::vector<Closing>& closing) {
+        const double s = sign(book.side);
+        std::size_t kept = 0;
+        for (std::size_t k = 0; k < indices.size(); ++k) {
+            const std::uint32_t i = indices[k];
+            const Closing& c = closing[k];
+            const LiquidationTerms terms{s,
+                                         c.units,
+                                         c.units < c.position.size
+                                             ? c.position.collateral * (c.units / c.position.size)
+                                             : c.position.collateral,
+                                         book.entry[i] + funding,
+                                         apply_impact(impact, impact_, s * c.units).fill_factor,
+                                         rules_.venue.liquidation_penalty,
+                                         liquidators.cost};
+            if (liquidation_profit(terms, price) >= liquidators.min_profit) {
+                indices[kept] = i;
+                closing[kept] = c;
+                ++kept;
+                continue;
+            }
+            // Passed over: the alerts that bring it back, each strictly beyond
+            // the price of now (where it does not pay), so that rounding in
+            // the interval cannot wake it at the same price.
+            DeferralAlerts alerts;
+            alerts.log_trigger = c.position.log_trigger;
+            const PriceInterval pays = profitable_prices(terms, liquidators.min_profit);
+            if (!pays.empty()) {
+                const bool inside = pays.contains(price);  // by the interval, not the test
+                if (price < pays.lo || inside) {
+                    alerts.market_rise =
+                        std::max(inside ? x : std::log(pays.lo / rules_.initial_price),
+                                 std::nextafter(x, kInf));
+                }
+                if (price > pays.hi || inside) {
+                    alerts.market_fall =
+                        std::min(inside ? x : std::log(pays.hi / rules_.initial_price),
+                                 std::nextafter(x, -kInf));
+                }
+            }
+            if (backstop_) {
+                const double level = backstop_level(book, i, c.position, x_trigger);
+                if (book.side == Side::long_side) {
+                    alerts.trigger_fall = std::min(level, std::nextafter(x_trigger, -kInf));
+                } else {
+                    alerts.trigger_rise = std::max(level, std::nextafter(x_trigger, kInf));
+                }
+            }
+            overlay.set(i, c.position);  // open, as it stands, for ADL's queue
+            finder_.set_apart(book.side, i);
+            deferred_.add(book.side, i, alerts);
+        }
+        indices.resize(kept);
+        closing.resize(kept);
+    };
+    keep(population_.longs, long_overlay_, crossing_longs_, closing_longs_);
+    keep(population_.shorts, short_overlay_, crossing_shorts_, closing_shorts_);
+    return crossing_longs_.empty() && crossing_shorts_.empty();
+}
+
+template <class Finder>
+void CascadeEngine<Finder>::wake_deferred(double x, double x_trigger) {
+    deferred_.fire(x, x_trigger, [&](Side side, std::uint32_t i) {
+        const bool is_long = side == Side::long_side;
+        const OpenPosition position = (is_long ? long_overlay_ : short_overlay_)
+                                          .of(is_long ? population_.longs : population_.shorts, i);
+        finder_.wake(side, i, position);
+    });
+}
+
+template <class Finder>
+double CascadeEngine<Finder>::backstop_level(const SideBook& book, std::uint32_t i,
+                                             const OpenPosition& position, double x_trigger) const {
+    const double s = sign(book.side);
+    const double entry = book.entry[i] + funding_.index();
+    const double fraction = rules_.venue.backstop.maintenance_fraction;
+    // plan_closes' test at log trigger price y: false at x_trigger.
+    const auto taken = [&](double y) {
+        const double price = rules_.initial_price * std::exp(y);
+        const double equity = position.collateral + s * position.size * (price - entry);
+        return equity < fraction * requirement(position.size, price);
+    };
+    // Longs are taken below a level, shorts above: walk away from x_trigger
+    // in that direction, doubling the step, until the test holds ...
+    const double direction = -s;
+    double step = 1.0;
+    double outside = x_trigger;  // not taken
+    double inside = x_trigger + direction * step;
+    while (!taken(inside)) {
+        if (step > 50.0) {
+            return direction * std::numeric_limits<double>::infinity();
+        }
+        outside = inside;
+        step *= 2.0;
+        inside = x_trigger + direction * step;
+    }
+    // ... then bisect between the two, keeping the side where it holds.
+    for (int k = 0; k < 64; ++k) {
+        const double middle = 0.5 * (inside + outside);
+        if (middle == inside || middle == outside) {
+            break;
+        }
+        (taken(middle) ? inside : outside) = middle;
+    }
+    return inside;
 }
 
 template <class Finder>
@@ -331,5 +455,7 @@ template CascadeEngine<CursorFinder>::RoundOutcome CascadeEngine<CursorFinder>::
     const ImpactConfig&, double, double, std::uint32_t, std::uint32_t, std::uint64_t, EventLog*);
 template CascadeEngine<ScanFinder>::RoundOutcome CascadeEngine<ScanFinder>::overlay_round(
     const ImpactConfig&, double, double, std::uint32_t, std::uint32_t, std::uint64_t, EventLog*);
+template void CascadeEngine<CursorFinder>::wake_deferred(double, double);
+template void CascadeEngine<ScanFinder>::wake_deferred(double, double);
 
 }  // namespace cascade

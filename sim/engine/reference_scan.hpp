@@ -67,6 +67,13 @@ class ScanFinder {
         (side == Side::long_side ? open_long_ : open_short_)[index] = 1;
     }
 
+    // An account collected this round that the liquidators passed over: it
+    // stays out of the test (collected) until woken, then is open again.
+    void set_apart(Side, std::uint32_t) {}
+    void wake(Side side, std::uint32_t index, const OpenPosition& position) {
+        put_back(side, index, position);
+    }
+
   private:
     struct Rearmed {
         OpenPosition position;

@@ -313,6 +313,12 @@ VenueConfig read_venue(ObjectReader& r, const TimeGrid& grid) {
         }
         v.liquidators.latency_seconds =
             liquidators.duration("latency", Range::non_negative(), "0s").seconds;
+        if (liquidators.has("min_profit") || liquidators.has("cost")) {
+            v.liquidators.profit_floor = true;
+            v.liquidators.min_profit =
+                liquidators.number("min_profit", Range::closed(0.0, 1e18), 0.0);
+            v.liquidators.cost = liquidators.number("cost", Range::closed(0.0, 1e18), 0.0);
+        }
     });
     r.optional_object("backstop", [&](ObjectReader& backstop) {
         static constexpr std::array<std::string_view, 2> kPrices = {"mark", "bankruptcy"};

@@ -34,7 +34,9 @@ double between(Rng& rng, double lo, double hi) {
 // `capacity`, liquidators that absorb a random notional an hour; with
 // `latency`, liquidators that act 1 to 3 steps after an account crosses; with
 // `backstop`, a backstop vault below a random share of maintenance, at the
-// mark or the bankruptcy price.
+// mark or the bankruptcy price; with `profit`, liquidators that pass over
+// liquidations earning them less than a random minimum after a random cost
+// (penalties on 1e4 positions are 0 to 200: some pay, many do not).
 struct Mechanisms {
     bool liquidity = false;
     bool oracle = false;
@@ -45,6 +47,7 @@ struct Mechanisms {
     bool capacity = false;
     bool latency = false;
     bool backstop = false;
+    bool profit = false;
 };
 
 // Four brackets whose caps the cohorts' notionals (lognormal around 1e4) span,
@@ -199,6 +202,10 @@ nlohmann::json random_scenario(std::uint64_t seed, Mechanisms mechanisms = {}) {
         doc["venue"]["backstop"] = {{"maintenance_fraction", between(rng, 0.0, 0.8)},
                                     {"price", rng() % 2 == 0 ? "mark" : "bankruptcy"}};
     }
+    if (mechanisms.profit) {
+        doc["venue"]["liquidators"]["cost"] = between(rng, 0.0, 60.0);
+        doc["venue"]["liquidators"]["min_profit"] = between(rng, 0.0, 20.0);
+    }
     return doc;
 }
 
@@ -227,6 +234,7 @@ void check_engines_agree(Mechanisms mechanisms) {
     std::uint64_t funded_paths = 0;
     std::uint64_t waiting_paths = 0;
     std::uint64_t backstop_paths = 0;
+    std::uint64_t passed_over_paths = 0;  // accounts still passed over at the horizon
     for (std::uint64_t seed = 1; seed <= 40; ++seed) {
         INFO("scenario seed " << seed);
         const Scenario scenario = test::scenario_from(random_scenario(seed, mechanisms));
@@ -260,11 +268,14 @@ void check_engines_agree(Mechanisms mechanisms) {
             funded_paths += fast.path_column("funding_index").values[p] != 0 ? 1 : 0;
             waiting_paths += fast.path_column("under_water_time").values[p] > 0 ? 1 : 0;
             backstop_paths += fast.path_column("backstop_takeovers").values[p] > 0 ? 1 : 0;
+            passed_over_paths += fast.path_column("passed_over").values[p] > 0 ? 1 : 0;
         }
     }
     // The scenarios exercise what they are meant to.
-    CHECK(liquidations > 5000);
-    CHECK(bad_debt_paths > 50);
+    // Liquidators that want a profit pass over bankrupt accounts (no penalty
+    // to earn): they stay open, and their loss is not bad debt.
+    CHECK(liquidations > (mechanisms.profit ? 2000 : 5000));
+    CHECK((mechanisms.profit || mechanisms.backstop || bad_debt_paths > 50));
     // Only the instant oracle on the market cascades within a step; every
     // other oracle holds its value for the step, and is then off the market.
     // Under a latency the accounts a round's impact pushes below maintenance
@@ -277,10 +288,11 @@ void check_engines_agree(Mechanisms mechanisms) {
     CHECK((mechanisms.funding ? funded_paths > 1000 : funded_paths == 0));
     // The backstop takes over accounts that wait long enough to fall below
     // its share of maintenance: fewer paths keep any waiting.
-    CHECK((mechanisms.capacity || mechanisms.latency
+    CHECK((mechanisms.capacity || mechanisms.latency || mechanisms.profit
                ? waiting_paths > (mechanisms.backstop ? 50 : 200)
                : waiting_paths == 0));
     CHECK((mechanisms.backstop ? backstop_paths > 200 : backstop_paths == 0));
+    CHECK((mechanisms.profit ? passed_over_paths > 200 : passed_over_paths == 0));
 }
 
 void check_conservation(Mechanisms mechanisms) {
@@ -300,6 +312,7 @@ void check_conservation(Mechanisms mechanisms) {
             CHECK(r.path_column("bad_debt").values[p] >= 0.0);
             CHECK(r.path_column("adl_notional").values[p] >= 0.0);
             CHECK(r.path_column("socialised_loss").values[p] >= 0.0);
+            CHECK(r.path_column("passed_over_deficit").values[p] >= 0.0);
             // Bad debt only once the fund is empty.
             if (r.path_column("bad_debt").values[p] > 0.0) {
                 CHECK(r.path_column("insurance_fund_min").values[p] == 0.0);
@@ -309,6 +322,24 @@ void check_conservation(Mechanisms mechanisms) {
 }
 
 }  // namespace
+
+// Every mechanism at once; and every one but the loss waterfall, with a
+// profit floor (which keeps insolvent accounts out of the market, so that
+// shortfalls, and the waterfall after them, all but vanish).
+constexpr Mechanisms kEveryMechanism{.liquidity = true,
+                                     .oracle = true,
+                                     .waterfall = true,
+                                     .partial = true,
+                                     .funding = true,
+                                     .capacity = true,
+                                     .latency = true,
+                                     .backstop = true};
+constexpr Mechanisms kEveryMechanismAndAProfitFloor = [] {
+    Mechanisms m = kEveryMechanism;
+    m.waterfall = false;
+    m.profit = true;
+    return m;
+}();
 
 TEST_CASE("the cursor engine equals the reference scan engine on random scenarios") {
     check_engines_agree({});
@@ -370,14 +401,11 @@ TEST_CASE("the engines agree with liquidator capacity: accounts wait, in book or
 }
 
 TEST_CASE("the engines agree with funding, partials, ADL, the oracle and liquidity together") {
-    check_engines_agree({.liquidity = true,
-                         .oracle = true,
-                         .waterfall = true,
-                         .partial = true,
-                         .funding = true,
-                         .capacity = true,
-                         .latency = true,
-                         .backstop = true});
+    check_engines_agree(kEveryMechanism);
+}
+
+TEST_CASE("the engines agree with every mechanism but the waterfall, and a profit floor") {
+    check_engines_agree(kEveryMechanismAndAProfitFloor);
 }
 
 TEST_CASE("the engines agree with a backstop vault taking accounts out of the market") {
@@ -396,19 +424,30 @@ TEST_CASE("value is conserved with liquidator latency") {
     check_conservation({.latency = true});
 }
 
+TEST_CASE("the engines agree with liquidators that want a profit: passed-over accounts wait") {
+    check_engines_agree({.profit = true});
+}
+
+TEST_CASE("value is conserved with liquidators that want a profit") {
+    check_conservation({.profit = true});
+}
+
+TEST_CASE("the engines agree with a profit floor, capacity, latency and a backstop together") {
+    // The backstop takes over what the liquidators pass over once it sinks
+    // below its share of maintenance.
+    check_engines_agree({.capacity = true, .latency = true, .backstop = true, .profit = true});
+}
+
 TEST_CASE("value is conserved with liquidator capacity") {
     check_conservation({.capacity = true});
 }
 
 TEST_CASE("value is conserved with funding, partials, ADL, the oracle and liquidity") {
-    check_conservation({.liquidity = true,
-                        .oracle = true,
-                        .waterfall = true,
-                        .partial = true,
-                        .funding = true,
-                        .capacity = true,
-                        .latency = true,
-                        .backstop = true});
+    check_conservation(kEveryMechanism);
+}
+
+TEST_CASE("value is conserved with every mechanism but the waterfall, and a profit floor") {
+    check_conservation(kEveryMechanismAndAProfitFloor);
 }
 
 }  // namespace cascade
