@@ -171,6 +171,7 @@ void PathKernel::run(std::uint64_t path, const PathTrace& trace, PathOutcome& ou
         },
         process_);
 
+    engine.finish(steps_);
     const Ledger& ledger = engine.ledger();
     if (!std::isfinite(ledger.total()) || !std::isfinite(engine.liquidated_notional())) {
         throw std::runtime_error(fmt::format(

@@ -187,8 +187,9 @@ class CursorFinder {
     // Sets apart an account collected this round that the liquidators passed
     // over as not worth liquidating: never collected from the book again,
     // nor from the heap until wake(). While any is set apart and not woken,
-    // the finder is never quiet, so that the engine's rounds, which check
-    // the alerts that wake them (DeferredAccounts), run every step.
+    // the finder is quiet only within the band the engine last gave
+    // (set_quiet_band), and never without one, so that the engine's rounds,
+    // which check the alerts that wake them (DeferredAccounts), run.
     void set_apart(Side side, std::uint32_t index) {
         if (rearmed_ == nullptr) {
             rearmed_ = std::make_unique<RearmedAccounts>();
@@ -204,6 +205,19 @@ class CursorFinder {
         --rearmed_->asleep;
         push(side, Rearmed{position.log_trigger, index, 0});
         refresh();
+    }
+
+    // While accounts are set apart: the step is not quiet once the long
+    // side's level falls below `long_floor` or the short side's rises above
+    // `short_ceiling` (the engine's alerts and the count below maintenance,
+    // in the books' terms, until its next round).
+    void set_quiet_band(double long_floor, double short_ceiling) {
+        if (rearmed_ != nullptr) {
+            rearmed_->banded = true;
+            rearmed_->long_floor = long_floor;
+            rearmed_->short_ceiling = short_ceiling;
+            refresh();
+        }
     }
 
     // Puts back a partially liquidated account with what is left of it:
@@ -318,9 +332,13 @@ class CursorFinder {
             next_short_ < shorts_.count() ? shorts_.log_trigger[next_short_] : kInf;
         if (rearmed_ != nullptr) {
             if (!rearmed_->cooling_longs.empty() || !rearmed_->cooling_shorts.empty() ||
-                rearmed_->asleep > 0) {
+                (rearmed_->asleep > 0 && !rearmed_->banded)) {
                 next_long_trigger_ = kInf;  // x < +inf: not quiet, see release() and set_apart()
                 return;
+            }
+            if (rearmed_->asleep > 0) {
+                next_long_trigger_ = std::max(next_long_trigger_, rearmed_->long_floor);
+                next_short_trigger_ = std::min(next_short_trigger_, rearmed_->short_ceiling);
             }
             if (!rearmed_->long_heap.empty()) {
                 next_long_trigger_ =
@@ -371,6 +389,9 @@ class CursorFinder {
         std::unordered_set<std::uint32_t> apart_longs;
         std::unordered_set<std::uint32_t> apart_shorts;
         std::uint64_t asleep = 0;  // set apart and not woken
+        bool banded = false;       // set_quiet_band was called
+        double long_floor = 0.0;
+        double short_ceiling = 0.0;
     };
     std::unique_ptr<RearmedAccounts> rearmed_;
 };
@@ -429,6 +450,14 @@ class CascadeEngine {
             if (depth_.elastic()) {
                 depth_.observe(log_return);
             }
+        }
+    }
+
+    // Ends the path after `steps` steps: what is still counted lazily
+    // (accounts held apart below maintenance over the last quiet steps).
+    void finish(std::uint32_t steps) {
+        if (choosy_) {
+            count_held_until(steps);
         }
     }
 
@@ -613,6 +642,9 @@ class CascadeEngine {
         }
         capacity_left_ = rules_.liquidator_capacity;  // the liquidators' for this step
         waiting_ = 0;
+        if (choosy_) [[unlikely]] {
+            count_held_until(step - 1);  // the quiet steps since the last round
+        }
         TriggerLevel last_level{};  // of the step's last round (profit floor)
         std::uint32_t round = 0;
         for (; round < rules_.max_rounds; ++round) {
@@ -670,10 +702,15 @@ class CascadeEngine {
         }
         max_rounds_ = std::max(max_rounds_, round);
         waiting_account_steps_ += waiting_;
-        if (choosy_ && !deferred_.empty()) [[unlikely]] {
+        if (choosy_) [[unlikely]] {
             // Those passed over as not worth liquidating wait too, while
             // below maintenance.
-            waiting_account_steps_ += deferred_.below_maintenance(last_level);
+            held_below_ = deferred_.empty() ? 0 : deferred_.below_maintenance(last_level);
+            waiting_account_steps_ += held_below_;
+            held_counted_step_ = step;
+            if (band_quiet_ && !deferred_.empty()) {
+                set_quiet_band();
+            }
         }
     }
 
@@ -825,6 +862,22 @@ class CascadeEngine {
     // price being S0 e^x_trigger. Returns true when none could be kept.
     bool apply_min_profit(const ImpactConfig& impact, double x, double x_trigger);
 
+    // Adds the accounts held apart below maintenance for the quiet steps
+    // after the last counted one, up to `step`: unchanged over them, since
+    // a change would have made its step not quiet.
+    void count_held_until(std::uint32_t step) {
+        waiting_account_steps_ += held_below_ * (step - held_counted_step_);
+        held_counted_step_ = step;
+    }
+
+    // Gives the finder the band of market log prices around the last round's
+    // within which no alert of the accounts held apart fires and none
+    // crosses its liquidation price, in the books' terms: a step inside it
+    // is quiet, the others run their rounds, which check. Held 1e-12 (1 +
+    // |bound|) inside each bound, so that rounding in the conversion never
+    // hides a change.
+    [[gnu::noinline]] void set_quiet_band();
+
     // Wakes the accounts set apart whose alerts fire at market log price x
     // and trigger log price x_trigger: back to the finder, to be judged again
     // if they cross.
@@ -909,6 +962,12 @@ class CascadeEngine {
     const bool limited_ = rules_.liquidator_capacity < std::numeric_limits<double>::infinity();
     const bool delayed_ = rules_.liquidator_latency_steps > 0;   // the liquidators react late
     const bool choosy_ = rules_.venue.liquidators.profit_floor;  // they want a profit
+    // The accounts they passed over need not make every step a round: the
+    // market price is the trigger and the books' offsets are fixed, so
+    // their alerts translate into the quiet test (set_quiet_band).
+    const bool band_quiet_ = choosy_ && market_is_oracle_ && !margin_.dynamic();
+    std::uint64_t held_below_ = 0;         // held apart and below maintenance, last counted
+    std::uint32_t held_counted_step_ = 0;  // the last step counted
     // Accounts may differ from their book entries, or a round may send only
     // some of them to the market.
     const bool overlaid_ = waterfall_ || partial_ || limited_ || delayed_ || choosy_ || backstop_;

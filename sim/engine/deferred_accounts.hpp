@@ -76,6 +76,25 @@ class DeferredAccounts {
         falling_trigger_.push(alerts.trigger_fall, slot);
     }
 
+    // Where, from the level of the last below_maintenance(), something would
+    // change: the nearest alerts each way (stale ones included: an early
+    // look) and the liquidation prices next to the level on each side.
+    struct Bounds {
+        double market_rise;
+        double market_fall;
+        double trigger_rise;
+        double trigger_fall;
+        double long_below;   // the long count changes once long_x < this ...
+        double long_above;   // ... or long_x >= this
+        double short_below;  // the short count once short_x <= this ...
+        double short_above;  // ... or short_x > this
+    };
+    Bounds bounds() const {
+        return {rising_market_.top(),   falling_market_.top(), rising_trigger_.top(),
+                falling_trigger_.top(), long_count_.below,     long_count_.above,
+                short_count_.below,     short_count_.above};
+    }
+
     // Calls visit(side, index) for every account held, in the order they
     // were passed over.
     template <class Visit>
@@ -174,6 +193,11 @@ class DeferredAccounts {
             }
             heap_.push_back({level, slot});
             std::push_heap(heap_.begin(), heap_.end(), later);
+        }
+        // The level the next alert fires at; infinite when none.
+        double top() const {
+            constexpr double kInf = std::numeric_limits<double>::infinity();
+            return heap_.empty() ? (Rising ? kInf : -kInf) : heap_.front().level;
         }
         template <class Woken>
         void fire(double x, Woken&& woken) {

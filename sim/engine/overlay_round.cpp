@@ -196,6 +196,25 @@ bool CascadeEngine<Finder>::apply_min_profit(const ImpactConfig& impact, double 
 }
 
 template <class Finder>
+void CascadeEngine<Finder>::set_quiet_band() {
+    const DeferredAccounts::Bounds b = deferred_.bounds();
+    const double lo = margin_.level().long_offset;   // long_x = x + lo
+    const double so = margin_.level().short_offset;  // short_x = x + so
+    // The market (and trigger) log prices at or beyond which something may
+    // change: an alert fires, or a count below maintenance moves (equality
+    // counted as a change, where the strict tests would not: conservative).
+    const double rise =
+        std::min({b.market_rise, b.trigger_rise, b.long_above - lo, b.short_above - so});
+    const double fall =
+        std::max({b.market_fall, b.trigger_fall, b.long_below - lo, b.short_below - so});
+    const auto margin = [](double v) { return 1e-12 * (1.0 + std::abs(v)); };
+    // Not quiet: long_x < floor covers x <= fall; short_x > ceiling, x >= rise.
+    const double floor = fall + lo;
+    const double ceiling = rise + so;
+    finder_.set_quiet_band(floor + margin(floor), ceiling - margin(ceiling));
+}
+
+template <class Finder>
 void CascadeEngine<Finder>::wake_deferred(double x, double x_trigger) {
     deferred_.fire(x, x_trigger, [&](Side side, std::uint32_t i) {
         const bool is_long = side == Side::long_side;
@@ -457,5 +476,7 @@ template CascadeEngine<ScanFinder>::RoundOutcome CascadeEngine<ScanFinder>::over
     const ImpactConfig&, double, double, std::uint32_t, std::uint32_t, std::uint64_t, EventLog*);
 template void CascadeEngine<CursorFinder>::wake_deferred(double, double);
 template void CascadeEngine<ScanFinder>::wake_deferred(double, double);
+template void CascadeEngine<CursorFinder>::set_quiet_band();
+template void CascadeEngine<ScanFinder>::set_quiet_band();
 
 }  // namespace cascade

@@ -70,6 +70,7 @@ class ScanFinder {
     // An account collected this round that the liquidators passed over: it
     // stays out of the test (collected) until woken, then is open again.
     void set_apart(Side, std::uint32_t) {}
+    void set_quiet_band(double, double) {}  // never quiet anyway
     void wake(Side side, std::uint32_t index, const OpenPosition& position) {
         put_back(side, index, position);
     }

@@ -78,20 +78,21 @@ TEST_CASE("the memory estimate counts the sample paths' events, at most max_even
     };
     const std::uint64_t none = estimate(0, 1'000'000);
     constexpr std::uint64_t kEvent = sizeof(LiquidationEvent);
+    constexpr std::uint64_t kTwice = 2;  // the vector's doubling
     CHECK(kEvent == 72);
     // Each account liquidated once, twice over for the vector's doubling.
-    CHECK(estimate(8, 1'000'000) - none == 2 * 8 * 600 * kEvent);
-    CHECK(estimate(8, 10) - none == 2 * 8 * 10 * kEvent);
-    CHECK(estimate(100, 1'000'000) - none == 2 * 64 * 600 * kEvent);  // K = min(K, paths)
+    CHECK(estimate(8, 1'000'000) - none == kTwice * 8 * 600 * kEvent);
+    CHECK(estimate(8, 10) - none == kTwice * 8 * 10 * kEvent);
+    CHECK(estimate(100, 1'000'000) - none == kTwice * 64 * 600 * kEvent);  // K = min(K, paths)
     // A positions CSV's accounts, counted once it is read.
     doc["output"]["sample_paths"] = 8;
     doc["output"]["max_events_per_path"] = 1'000'000;
     CHECK(estimate_run_memory(test::scenario_from(doc), 150) - estimate(8, 1'000'000) ==
-          2 * 8 * 150 * kEvent);
+          kTwice * 8 * 150 * kEvent);
     // Two partial liquidations and the rest: three events an account at most.
     doc["venue"]["partial_liquidation"] = {{"close_factor", 0.5}, {"max_partials", 2}};
     const std::uint64_t partial_none = estimate(0, 1'000'000);
-    CHECK(estimate(8, 1'000'000) - partial_none == 2 * 8 * 1800 * kEvent);
+    CHECK(estimate(8, 1'000'000) - partial_none == kTwice * 8 * 1800 * kEvent);
 }
 
 }  // namespace cascade

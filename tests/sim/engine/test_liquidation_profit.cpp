@@ -6,9 +6,9 @@
 
 #include <cmath>
 #include <cstdint>
-#include <random>
 
 #include "sim/engine/liquidation_profit.hpp"
+#include "sim/random/streams.hpp"
 
 namespace cascade {
 
@@ -29,10 +29,8 @@ TEST_CASE("liquidation profit by hand: penalty, capped at the equity, less slipp
 }
 
 TEST_CASE("the profitable range of prices is where the profit clears the floor") {
-    std::mt19937_64 rng(20261123);
-    const auto uniform = [&rng](double lo, double hi) {
-        return std::uniform_real_distribution<double>(lo, hi)(rng);
-    };
+    Rng rng = make_stream(20261123, 0, StreamPurpose::population);
+    const auto uniform = [&rng](double lo, double hi) { return lo + (hi - lo) * uniform01(rng); };
     int non_empty = 0;
     int bounded_above = 0;
     for (int trial = 0; trial < 2000; ++trial) {
