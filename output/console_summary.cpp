@@ -18,13 +18,17 @@ std::string grouped(std::uint64_t n) {
     return digits;
 }
 
-// The waterfall's metrics are all 0 on a venue without it: not printed there.
+// The waterfall's and the profit floor's metrics are all 0 on a venue
+// without them: not printed there.
 bool shown(const Metric& m, const VenueConfig& venue) {
     if (m.info.name == "p_adl" || m.info.name == "adl_notional_mean") {
         return venue.loss_waterfall.adl != LossWaterfall::Adl::off;
     }
     if (m.info.name == "socialised_loss_mean") {
         return venue.loss_waterfall.socialised_loss;
+    }
+    if (m.info.name == "p_passed_over_deficit" || m.info.name == "passed_over_deficit_mean") {
+        return venue.liquidators.profit_floor;
     }
     return true;
 }

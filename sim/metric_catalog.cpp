@@ -68,6 +68,18 @@ std::vector<MetricDefinition> make_catalog() {
     c.push_back({{"socialised_loss_mean", "quote currency", "mean socialised loss per path"},
                  MetricKind::mean,
                  "socialised_loss"});
+    // The liquidators' profit floor: the loss it leaves open instead of
+    // booking it as bad debt.
+    c.push_back({{"p_passed_over_deficit", "probability",
+                  "probability that a path ends with accounts the liquidators passed over owing "
+                  "more than their margin"},
+                 MetricKind::share_positive,
+                 "passed_over_deficit"});
+    c.push_back({{"passed_over_deficit_mean", "quote currency",
+                  "mean over paths of what the accounts the liquidators passed over owe beyond "
+                  "their margin at the horizon"},
+                 MetricKind::mean,
+                 "passed_over_deficit"});
     c.push_back({{"liquidations_mean", "accounts", "mean number of accounts liquidated per path"},
                  MetricKind::mean,
                  "liquidations"});
