@@ -1,10 +1,10 @@
 // The engine's rounds on a path whose accounts may differ from the books
 // (partial liquidation, the loss waterfall after the fund), or whose
-// crossing accounts do not all go to the market (liquidator capacity, the
-// backstop vault): declared in
-// sim/engine/cascade_engine.hpp, defined here for both finders. They are
-// rare and cold, and out of the path loop's translation unit so that it
-// keeps its inlining budget for the common step.
+// crossing accounts do not all go to the market (the liquidators' capacity,
+// latency and profit floor, the backstop vault), and the profit floor's
+// bookkeeping: declared in sim/engine/cascade_engine.hpp, defined here for
+// both finders. They are rare and cold, and out of the path loop's
+// translation unit so that it keeps its inlining budget for the common step.
 
 #include <algorithm>
 #include <cmath>
