@@ -498,9 +498,7 @@ class CascadeEngine {
             const bool is_long = side == Side::long_side;
             const SideBook& book = is_long ? population_.longs : population_.shorts;
             const OpenPosition p = (is_long ? long_overlay_ : short_overlay_).of(book, i);
-            const double equity =
-                p.collateral + sign(side) * p.size * (price - (book.entry[i] + funding_.index()));
-            deficit += std::max(-equity, 0.0);
+            deficit += std::max(-equity_at(book, i, p, price), 0.0);
         });
         return deficit;
     }
@@ -901,6 +899,12 @@ class CascadeEngine {
         double units = 0.0;     // what this liquidation closes
         bool touched = false;   // the overlay holds it
         bool backstop = false;  // below the backstop's share of maintenance
+
+        // The margin of the units closed: all of it, or their share.
+        double margin() const {
+            return units < position.size ? position.collateral * (units / position.size)
+                                         : position.collateral;
+        }
     };
     void plan_closes(const SideBook& book, const PositionOverlay& overlay, double trigger_price,
                      std::vector<std::uint32_t>& indices, std::vector<Closing>& closing) const;
@@ -912,6 +916,21 @@ class CascadeEngine {
                                  std::vector<Closing>& closing, PositionOverlay& overlay,
                                  double trigger_price, std::uint32_t step, std::uint32_t round,
                                  std::uint64_t path, EventLog* events);
+
+    // The equity of account i of `book`, as it stands (`position`), at
+    // `price`, funding included.
+    double equity_at(const SideBook& book, std::uint32_t i, const OpenPosition& position,
+                     double price) const {
+        return position.collateral +
+               sign(book.side) * position.size * (price - (book.entry[i] + funding_.index()));
+    }
+
+    // The backstop vault's test: `position`, with `equity` at the trigger
+    // price `price`, is below the vault's share of its maintenance requirement.
+    bool below_backstop(const OpenPosition& position, double equity, double price) const {
+        return equity <
+               rules_.venue.backstop.maintenance_fraction * requirement(position.size, price);
+    }
 
     // The maintenance requirement of `size` units at `price`: the margin
     // policy's rate in force, or the tiered table's.

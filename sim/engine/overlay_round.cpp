@@ -143,9 +143,7 @@ bool CascadeEngine<Finder>::apply_min_profit(const ImpactConfig& impact, double 
             const Closing& c = closing[k];
             const LiquidationTerms terms{s,
                                          c.units,
-                                         c.units < c.position.size
-                                             ? c.position.collateral * (c.units / c.position.size)
-                                             : c.position.collateral,
+                                         c.margin(),
                                          book.entry[i] + funding,
                                          apply_impact(impact, impact_, s * c.units).fill_factor,
                                          rules_.venue.liquidation_penalty,
@@ -227,18 +225,14 @@ void CascadeEngine<Finder>::wake_deferred(double x, double x_trigger) {
 template <class Finder>
 double CascadeEngine<Finder>::backstop_level(const SideBook& book, std::uint32_t i,
                                              const OpenPosition& position, double x_trigger) const {
-    const double s = sign(book.side);
-    const double entry = book.entry[i] + funding_.index();
-    const double fraction = rules_.venue.backstop.maintenance_fraction;
     // plan_closes' test at log trigger price y: false at x_trigger.
     const auto taken = [&](double y) {
         const double price = rules_.initial_price * std::exp(y);
-        const double equity = position.collateral + s * position.size * (price - entry);
-        return equity < fraction * requirement(position.size, price);
+        return below_backstop(position, equity_at(book, i, position, price), price);
     };
     // Longs are taken below a level, shorts above: walk away from x_trigger
     // in that direction, doubling the step, until the test holds ...
-    const double direction = -s;
+    const double direction = -sign(book.side);
     double step = 1.0;
     double outside = x_trigger;  // not taken
     double inside = x_trigger + direction * step;
@@ -294,8 +288,6 @@ void CascadeEngine<Finder>::plan_closes(const SideBook& book, const PositionOver
                                         std::vector<Closing>& closing) const {
     closing.clear();
     const PartialLiquidation& partial = rules_.venue.partial_liquidation;
-    const double s = sign(book.side);
-    const double funding = funding_.index();  // moves every entry price alike
     std::size_t kept = 0;
     for (std::uint32_t i : indices) {
         // One look-up per account and round: settle_overlaid reads it from here.
@@ -306,10 +298,8 @@ void CascadeEngine<Finder>::plan_closes(const SideBook& book, const PositionOver
             continue;  // closed entirely by ADL
         }
         double close = position.size;
-        const double equity =
-            position.collateral + s * position.size * (trigger_price - (book.entry[i] + funding));
-        if (backstop_ && equity < rules_.venue.backstop.maintenance_fraction *
-                                      requirement(position.size, trigger_price)) {
+        const double equity = equity_at(book, i, position, trigger_price);
+        if (backstop_ && below_backstop(position, equity, trigger_price)) {
             indices[kept++] = i;
             closing.push_back({position, close, touched != nullptr, true});
             continue;
@@ -399,8 +389,7 @@ void CascadeEngine<Finder>::settle_overlaid(const SideBook& book,
         OpenPosition position = closing[k].position;
         const double units = closing[k].units;
         const bool partial = units < position.size;
-        const double collateral =
-            partial ? position.collateral * (units / position.size) : position.collateral;
+        const double collateral = closing[k].margin();
         // Of `uncovered` (out of `shortfall`): ADL takes the share of the
         // units the opposite side can absorb, each closed at the
         // bankruptcy price, where its equity is 0: that unit's share of the

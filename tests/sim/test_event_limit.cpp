@@ -22,14 +22,6 @@ std::vector<LiquidationEvent> events_of_path(const Results& r, std::uint64_t pat
     return out;
 }
 
-bool same_kept_event(const LiquidationEvent& a, const LiquidationEvent& b) {
-    return a.path == b.path && a.step == b.step && a.round == b.round && a.account == b.account &&
-           a.cohort == b.cohort && a.side == b.side && a.backstop == b.backstop &&
-           test::same_bits(a.size, b.size) && test::same_bits(a.trigger_price, b.trigger_price) &&
-           test::same_bits(a.fill_price, b.fill_price) && test::same_bits(a.penalty, b.penalty) &&
-           test::same_bits(a.shortfall, b.shortfall);
-}
-
 constexpr std::uint64_t kCappedSamples = 8;
 
 Results run_with_event_limit(std::uint64_t limit) {
@@ -59,7 +51,7 @@ TEST_CASE("a sample path keeps the first max_events_per_path of its liquidations
             REQUIRE(all.size() == static_cast<std::size_t>(liquidations[p]));
             REQUIRE(kept.size() == std::min<std::size_t>(all.size(), limit));
             for (std::size_t k = 0; k < kept.size(); ++k) {
-                CHECK(same_kept_event(kept[k], all[k]));
+                CHECK(test::same_event(kept[k], all[k]));
             }
             truncated += all.size() > limit ? 1 : 0;
         }

@@ -101,6 +101,16 @@ inline bool same_bits(std::span<const double> a, std::span<const double> b) {
                                               [](double x, double y) { return same_bits(x, y); });
 }
 
+// Whether two liquidation events are the same, every column, the prices
+// bit for bit.
+inline bool same_event(const LiquidationEvent& a, const LiquidationEvent& b) {
+    return a.path == b.path && a.step == b.step && a.round == b.round && a.account == b.account &&
+           a.cohort == b.cohort && a.side == b.side && a.backstop == b.backstop &&
+           same_bits(a.size, b.size) && same_bits(a.trigger_price, b.trigger_price) &&
+           same_bits(a.fill_price, b.fill_price) && same_bits(a.penalty, b.penalty) &&
+           same_bits(a.shortfall, b.shortfall);
+}
+
 // Checks that two runs have the same per-path columns and sample paths, bit
 // for bit.
 void check_same_paths(const Results& a, const Results& b);

@@ -210,14 +210,7 @@ nlohmann::json random_scenario(std::uint64_t seed, Mechanisms mechanisms = {}) {
 }
 
 using test::same_bits;
-
-bool same_event(const LiquidationEvent& a, const LiquidationEvent& b) {
-    return a.path == b.path && a.step == b.step && a.round == b.round && a.account == b.account &&
-           a.cohort == b.cohort && a.side == b.side && a.backstop == b.backstop &&
-           same_bits(a.size, b.size) && same_bits(a.trigger_price, b.trigger_price) &&
-           same_bits(a.fill_price, b.fill_price) && same_bits(a.penalty, b.penalty) &&
-           same_bits(a.shortfall, b.shortfall);
-}
+using test::same_event;
 
 }  // namespace
 
