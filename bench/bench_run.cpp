@@ -6,9 +6,11 @@
 //  - the time split of a default run: population build, simulation,
 //    reduction, the rest of run_simulation and the HDF5 write, as fractions of
 //    the whole;
+//  - the same run with sketched instead of exact quantile bands;
 //  - memory, measured in child processes (peak and resident set size): bytes
 //    per account of the population and bytes per path of a run, against the
-//    books' vector capacities and estimate_run_memory.
+//    books' vector capacities and estimate_run_memory, with exact and with
+//    sketched quantile bands.
 // Wall time for the runs, medians of repeated runs, alternating thread counts.
 
 #include <malloc.h>
@@ -51,7 +53,7 @@ constexpr const char* kUsage =
 // The scenario with its population (and its book's depth, so that a crash
 // liquidates about the same share) scaled by `factor`, and `paths` paths.
 cascade::Scenario variant(const fs::path& file, double factor, std::uint64_t paths,
-                          unsigned threads) {
+                          unsigned threads, const std::string& bands = "auto") {
     const cascade::Scenario original = cascade::load_scenario(file);
     auto doc = nlohmann::json::parse(original.resolved_json);
     for (auto& cohort : doc["population"]["cohorts"]) {
@@ -64,7 +66,15 @@ cascade::Scenario variant(const fs::path& file, double factor, std::uint64_t pat
     }
     doc["simulation"]["paths"] = paths;
     doc["simulation"]["threads"] = threads;
+    doc["output"]["band_method"] = bands;
     return cascade::parse_scenario(doc.dump(), file.string());
+}
+
+// `s` with its quantile bands computed by `bands` ("exact" or "sketch").
+cascade::Scenario with_bands(const cascade::Scenario& s, const std::string& bands) {
+    auto doc = nlohmann::json::parse(s.resolved_json);
+    doc["output"]["band_method"] = bands;
+    return cascade::parse_scenario(doc.dump(), s.name);
 }
 
 std::uint64_t accounts(const cascade::Scenario& s) {
@@ -147,12 +157,12 @@ int child_population(const fs::path& file, std::uint64_t target) {
 // by then, and the first block (which holds the sample paths) has handed its
 // events over and been freed, so that neither the build's peak nor that
 // block's hides the run's.
-int child_run(const fs::path& file, double factor, std::uint64_t paths) {
+int child_run(const fs::path& file, double factor, std::uint64_t paths, const std::string& bands) {
     // Blocks of 1 MiB and more from mmap, and back to the system when freed:
     // otherwise the run's buffers reuse memory the population build freed but
     // malloc kept, and the difference between two path counts disappears.
     mallopt(M_MMAP_THRESHOLD, 1 << 20);  // NOLINT(concurrency-mt-unsafe): before any thread
-    const auto s = variant(file, factor, paths, 2);
+    const auto s = variant(file, factor, paths, 2, bands);
     cascade::RunOptions options;
     int merged = 0;
     options.on_progress = [&](std::uint64_t) {
@@ -377,6 +387,17 @@ void time_split(const fs::path& file, const cascade::bench::Options& options,
     char events_note[96];
     std::snprintf(events_note, sizeof events_note,
                   "the sample paths' %zu liquidation events left out", event_count);
+    // The same run with sketched quantile bands, alternating with exact ones.
+    const cascade::Scenario exact = with_bands(s, "exact");
+    const cascade::Scenario sketched = with_bands(s, "sketch");
+    std::vector<double> exact_seconds;
+    std::vector<double> sketch_seconds;
+    for (int r = 0; r < (options.quick ? 3 : 5); ++r) {
+        exact_seconds.push_back(
+            cascade::bench::wall_seconds([&] { (void)cascade::run_simulation(exact); }));
+        sketch_seconds.push_back(
+            cascade::bench::wall_seconds([&] { (void)cascade::run_simulation(sketched); }));
+    }
     for (int p = 0; p < parts; ++p) {
         report.row(names[p], cascade::bench::median(seconds[p]), "s",
                    cascade::bench::median(share[p]), "share of the total",
@@ -384,6 +405,11 @@ void time_split(const fs::path& file, const cascade::bench::Options& options,
                    : p == write_no_events ? events_note
                                           : "");
     }
+    report.row("run_simulation, exact quantile bands (baseline)",
+               cascade::bench::median(exact_seconds), "s", 1.0, "exact bands", "");
+    report.row("run_simulation, sketched quantile bands", cascade::bench::median(sketch_seconds),
+               "s", cascade::bench::median(sketch_seconds) / cascade::bench::median(exact_seconds),
+               "exact bands", "relative error 0.001; alternating with exact");
 }
 
 // ---- Memory ------------------------------------------------------------------------
@@ -433,8 +459,10 @@ void memory(const fs::path& file, const cascade::bench::Options& options,
     double population[2] = {};
     for (int i = 0; i < 2; ++i) {
         const std::string factor = i == 0 ? "1" : larger;
-        const std::string x = child({"--child-run", scenario, factor, std::to_string(few)});
-        const std::string y = child({"--child-run", scenario, factor, std::to_string(many)});
+        const std::string x =
+            child({"--child-run", scenario, factor, std::to_string(few), "exact"});
+        const std::string y =
+            child({"--child-run", scenario, factor, std::to_string(many), "exact"});
         const double paths = static_cast<double>(many - few);
         per_path[i] = (field(y, "peak") - field(x, "peak")) / paths;
         const double estimated = (field(y, "estimate") - field(x, "estimate")) / paths;
@@ -450,6 +478,27 @@ void memory(const fs::path& file, const cascade::bench::Options& options,
     report.row("run per path, " + larger + "x population / 1x", kNone, "",
                per_path[1] / per_path[0], "the same at 1x",
                "target 1: independent of the population");
+    // Sketched bands: memory that stops growing with the paths (the per-path
+    // columns aside), against exact bands at the same path count.
+    {
+        const std::uint64_t n = options.quick ? 10'000 : 20'000;
+        const std::string exact = child({"--child-run", scenario, "1", std::to_string(n), "exact"});
+        const std::string one = child({"--child-run", scenario, "1", std::to_string(n), "sketch"});
+        const std::string two =
+            child({"--child-run", scenario, "1", std::to_string(2 * n), "sketch"});
+        const std::string paths = std::to_string(n) + " paths";
+        report.row("run, exact bands, peak, " + paths, field(exact, "peak") / 1e6, "MB", 1.0,
+                   "exact bands", "peak from block 2 on");
+        report.row("run, sketched bands, peak, " + paths, field(one, "peak") / 1e6, "MB",
+                   field(one, "peak") / field(exact, "peak"), "exact bands",
+                   "relative error 0.001");
+        report.row("run, sketched bands, peak, " + std::to_string(2 * n) + " / " + paths, kNone, "",
+                   field(two, "peak") / field(one, "peak"), "the same at half the paths",
+                   "1 + the per-path columns and the sketches' widening");
+        report.row("run, sketched bands, estimate / peak, " + paths, kNone, "",
+                   field(one, "estimate") / field(one, "peak"), "measured peak",
+                   "the estimate counts every sketch at its largest");
+    }
     for (int i = 0; i < 2; ++i) {
         report.row(
             "sample paths' events, " + std::to_string(std::llround(population[i])) + " accounts",
@@ -469,7 +518,7 @@ int main(int argc, char** argv) {
     if (options.has("--child-run")) {
         return child_run(options.positional.at(0),
                          std::strtod(options.positional.at(1).c_str(), nullptr),
-                         options.number(2, 0));
+                         options.number(2, 0), options.positional.at(3));
     }
     const fs::path file = options.positional.empty()
                               ? fs::path(CASCADE_SOURCE_DIR) / "scenarios" / "flash-crash.json"

@@ -4,6 +4,7 @@
 // name, so adding a metric is one entry where it is computed plus one line in
 // docs/output-format.md.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -45,6 +46,9 @@ struct StepSeries {
     std::vector<double> mean;                // steps + 1
     std::vector<double> standard_deviation;  // steps + 1, across paths
     Matrix quantiles;                        // (steps + 1) x levels
+    // Sketched bands: grid points whose sketch merged its smallest magnitudes
+    // (QuantileSketch::collapsed), where the error bound does not hold.
+    std::uint64_t collapsed_points = 0;
 };
 
 // The first K paths in full: /samples/<name>, K x (steps + 1).
@@ -101,9 +105,20 @@ struct CohortRow {
 // already in the file; these are the per-step values behind the exact
 // quantile bands and the moments, and what the cohort table only shows divided.
 struct Checkpoint {
-    // One per recorded series, named after it: paths_completed x (steps + 1),
-    // row p the values of path p at every grid point.
+    // Exact bands: one per recorded series, named after it: paths_completed x
+    // (steps + 1), row p the values of path p at every grid point.
     std::vector<SampleSet> series_values;
+    // Sketched bands: one per recorded series, the merged state itself.
+    struct SketchedSeries {
+        std::string name;
+        std::uint64_t count = 0;   // paths merged
+        std::vector<double> mean;  // steps + 1, running mean
+        std::vector<double> m2;    // steps + 1, sum of squared deviations from it
+        // Every grid point's non-empty sketch buckets: (point, sign, key, count)
+        // with sign 0 zero, +1 or -1 the bucket of |value|, 2 NaN.
+        std::vector<std::array<std::int64_t, 4>> buckets;
+    };
+    std::vector<SketchedSeries> sketched_series;
     std::vector<std::uint64_t> cohort_liquidations;  // per cohort, summed over the paths
     std::uint64_t population_fingerprint = 0;        // of the population the paths ran against
 };
@@ -112,6 +127,8 @@ struct Results {
     RunInfo run;
     std::vector<double> time_seconds;     // steps + 1
     std::vector<double> quantile_levels;  // shared by every StepSeries
+    // 0: the bands are exact; otherwise from sketches of this relative error.
+    double band_relative_error = 0.0;
     std::vector<PathColumn> paths;
     std::vector<StepSeries> series;
     std::vector<SampleSet> samples;

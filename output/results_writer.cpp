@@ -195,17 +195,44 @@ void write_population(Writer& writer, const Results& results) {
 }
 
 // What `cascade run --resume` needs beyond the other groups; only in files
-// of stopped runs.
-void write_checkpoint(Writer& writer, const Checkpoint& checkpoint) {
+// of stopped runs. Exact bands keep every path's values (/checkpoint/series),
+// sketched ones their merged state (/checkpoint/sketch).
+void write_checkpoint(Writer& writer, const Checkpoint& checkpoint, bool exact_bands) {
     H5::Group group = writer.group(
         "/checkpoint",
         "state of a stopped run that `cascade run --resume FILE` continues from; absent when the "
         "run is complete");
     set_attribute(group, "population_fingerprint", checkpoint.population_fingerprint);
-    H5::Group series =
-        writer.group("/checkpoint/series", "every completed path's values of each recorded series");
-    for (const SampleSet& s : checkpoint.series_values) {
-        writer.dataset(series, s.info.name, s.values.data, {s.values.rows, s.values.cols}, s.info);
+    if (exact_bands) {
+        H5::Group series = writer.group("/checkpoint/series",
+                                        "every completed path's values of each recorded series");
+        for (const SampleSet& s : checkpoint.series_values) {
+            writer.dataset(series, s.info.name, s.values.data, {s.values.rows, s.values.cols},
+                           s.info);
+        }
+    } else {
+        writer.group("/checkpoint/sketch",
+                     "each recorded series' merged state under sketched bands: moments and every "
+                     "grid point's sketch");
+    }
+    for (const Checkpoint::SketchedSeries& s : checkpoint.sketched_series) {
+        H5::Group g = writer.group("/checkpoint/sketch/" + s.name, s.name);
+        std::vector<double> moments = s.mean;
+        moments.insert(moments.end(), s.m2.begin(), s.m2.end());
+        H5::DataSet m = writer.dataset(
+            g, "moments", moments, {2, s.mean.size()},
+            {"moments", "", "row 0 the running mean, row 1 the sum of squared deviations from it"});
+        set_attribute(m, "count", s.count);
+        const std::array<hsize_t, 2> dims = {s.buckets.size(), 4};
+        H5::DataSet buckets =
+            g.createDataSet("buckets", H5::PredType::NATIVE_INT64, H5::DataSpace(2, dims.data()));
+        if (dims[0] > 0) {
+            buckets.write(s.buckets.data(), H5::PredType::NATIVE_INT64);
+        }
+        describe(buckets, "see columns",
+                 "every grid point's non-empty sketch buckets, row (grid point, sign, key, count): "
+                 "sign 0 zero, +1 or -1 the bucket ceil(ln|value| / ln g) of a positive or "
+                 "negative value, 2 NaN");
     }
     const hsize_t cohorts = checkpoint.cohort_liquidations.size();
     H5::DataSet counts =
@@ -256,7 +283,18 @@ void write_contents(H5::H5File& file, const Results& results, const Scenario& sc
                             "quantiles over paths of the " + s.info.description +
                                 "; column j is level levels[j]"});
         set_array_attribute<double>(q, "levels", results.quantile_levels);
-        set_attribute(q, "method", std::string("exact; linear interpolation (Hyndman-Fan type 7)"));
+        if (results.band_relative_error == 0.0) {
+            set_attribute(q, "method",
+                          std::string("exact; linear interpolation (Hyndman-Fan type 7)"));
+        } else {
+            set_attribute(q, "method",
+                          fmt::format("sketch; logarithmic buckets of relative error {:g} "
+                                      "(DDSketch), exact counts, linear interpolation "
+                                      "(Hyndman-Fan type 7) between the buckets' values",
+                                      results.band_relative_error));
+        }
+        set_attribute(q, "relative_error", results.band_relative_error);
+        set_attribute(q, "collapsed_points", s.collapsed_points);
     }
 
     H5::Group samples = writer.group("/samples", "the first sample paths in full, row per path");
@@ -268,7 +306,7 @@ void write_contents(H5::H5File& file, const Results& results, const Scenario& sc
     write_population(writer, results);
 
     if (results.run.paths_completed < results.run.paths) {
-        write_checkpoint(writer, results.checkpoint);
+        write_checkpoint(writer, results.checkpoint, results.band_relative_error == 0.0);
     }
 
     H5::Group metrics =

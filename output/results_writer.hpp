@@ -13,7 +13,7 @@
 namespace cascade {
 
 // Major bumps when a dataset is renamed or changes meaning; minor when one is added.
-inline constexpr std::array<int, 2> kFormatVersion = {1, 6};
+inline constexpr std::array<int, 2> kFormatVersion = {1, 7};
 
 // Checks, before any simulation, that `path` can be written: its directory
 // exists and is writable, and it is not a directory. Throws InputError.

@@ -323,7 +323,9 @@ class Results:
     def series(self, name):
         """Statistics over paths of series ``name`` at every grid point:
         DataFrame indexed by ``time_s`` with columns ``mean``, ``std`` and
-        one per quantile level (``q0.05`` ...). KeyError if not recorded."""
+        one per quantile level (``q0.05`` ...); ``attrs`` holds ``units``,
+        ``description`` and ``quantile_relative_error`` (0 when the quantiles
+        are exact, else the sketch's relative error). KeyError if not recorded."""
         key = ("series", name)
         if key in self._cache:
             return self._cache[key]
@@ -346,6 +348,9 @@ class Results:
         frame = pd.DataFrame(columns, index=self._time_index())
         frame.attrs["units"] = units
         frame.attrs["description"] = _text(group.attrs.get("description"))
+        # 0: exact quantiles (files before format 1.7 have only exact ones).
+        frame.attrs["quantile_relative_error"] = float(
+            group["quantiles"].attrs.get("relative_error", 0.0) if "quantiles" in group else 0.0)
         self._cache[key] = frame
         return frame
 

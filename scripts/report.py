@@ -302,7 +302,11 @@ def band_phrase(frame):
     if not pairs:
         return "the mean over paths"
     spans = ", ".join(f"{pct(lo)}–{pct(hi)} %" for lo, hi in pairs)
-    return f"shaded bands hold the central {spans} of paths at each time"
+    phrase = f"shaded bands hold the central {spans} of paths at each time"
+    error = frame.attrs.get("quantile_relative_error", 0.0)
+    if error > 0:  # sketched bands (/output/band_method)
+        phrase += f" (quantiles from a sketch, each within {error * 100:g} % of the exact one)"
+    return phrase
 
 
 # --------------------------------------------------------------------------

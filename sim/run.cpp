@@ -6,8 +6,10 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
+#include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
@@ -18,6 +20,7 @@
 #include "sim/huge_buffer.hpp"
 #include "sim/metric_catalog.hpp"
 #include "sim/path_kernel.hpp"
+#include "sim/quantile_sketch.hpp"
 #include "sim/statistics.hpp"
 
 namespace cascade {
@@ -267,7 +270,30 @@ struct BlockResult {
     std::vector<PointMoments> moments;               // per recorded series
     std::vector<std::uint64_t> cohort_liquidations;  // summed over the block's paths
     std::vector<LiquidationEvent> events;
+    // Sketched bands: per recorded series, the bucket of every value, grid
+    // point after grid point (each point's sketch then reads one run).
+    std::vector<std::vector<QuantileSketch::Bucket>> buckets;
 };
+
+// Adds a block's bucketed values, points x `paths` per series, to the
+// series' sketches. The grid points' sketches are independent, so they are
+// filled in parallel: the merge stage is serial, and would otherwise cap the
+// run's speed.
+void add_to_sketches(std::vector<std::vector<QuantileSketch>>& sketches,
+                     const std::vector<std::vector<QuantileSketch::Bucket>>& buckets,
+                     std::uint64_t paths) {
+    for (std::size_t s = 0; s < sketches.size(); ++s) {
+        const std::size_t points = sketches[s].size();
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, points, 32),
+                          [&](const tbb::blocked_range<std::size_t>& range) {
+                              for (std::size_t k = range.begin(); k < range.end(); ++k) {
+                                  for (std::uint64_t i = 0; i < paths; ++i) {
+                                      sketches[s][k].add(buckets[s][k * paths + i]);
+                                  }
+                              }
+                          });
+    }
+}
 
 constexpr double kLedgerTolerance = 1e-9;
 
@@ -309,9 +335,43 @@ void check_resume_state(const ResumeState& state, const Scenario& scenario,
     };
     check_matrix(state.samples, "/samples", "price", std::min(kept, done));
     check_matrix(state.samples, "/samples", "exogenous_price", std::min(kept, done));
+    const bool exact =
+        scenario.output.bands_for(scenario.simulation.paths, points) == BandMethod::exact;
     for (SeriesKind kind : scenario.output.series) {
-        check_matrix(state.checkpoint.series_values, "/checkpoint/series",
-                     kSeriesNames[static_cast<std::size_t>(kind)], done);
+        const std::string_view name = kSeriesNames[static_cast<std::size_t>(kind)];
+        if (exact) {
+            check_matrix(state.checkpoint.series_values, "/checkpoint/series", name, done);
+            continue;
+        }
+        const auto& sketched = state.checkpoint.sketched_series;
+        const auto it = std::find_if(sketched.begin(), sketched.end(),
+                                     [&](const auto& s) { return s.name == name; });
+        if (it == sketched.end() || it->count != done || it->mean.size() != points ||
+            it->m2.size() != points) {
+            refuse(
+                fmt::format("/checkpoint/sketch/{} is missing or is not of {} paths at {} "
+                            "grid points",
+                            name, done, points));
+        }
+        std::vector<std::uint64_t> per_point(points, 0);
+        for (const auto& [point, sign, key, count] : it->buckets) {
+            if (point < 0 || static_cast<std::uint64_t>(point) >= points || sign < -1 || sign > 2 ||
+                key < std::numeric_limits<std::int32_t>::min() ||
+                key > std::numeric_limits<std::int32_t>::max() || count <= 0) {
+                refuse(
+                    fmt::format("/checkpoint/sketch/{}/buckets has a row out of range "
+                                "({}, {}, {}, {}); the file is damaged",
+                                name, point, sign, key, count));
+            }
+            per_point[static_cast<std::size_t>(point)] += static_cast<std::uint64_t>(count);
+        }
+        if (std::any_of(per_point.begin(), per_point.end(),
+                        [&](std::uint64_t n) { return n != done; })) {
+            refuse(
+                fmt::format("/checkpoint/sketch/{}/buckets does not count {} values at every "
+                            "grid point; the file is damaged",
+                            name, done));
+        }
     }
     if (state.checkpoint.cohort_liquidations.size() != population.cohorts.size()) {
         refuse(fmt::format("/checkpoint/cohort_liquidations has {} rows for {} cohorts",
@@ -337,9 +397,14 @@ const SampleSet& named(const std::vector<SampleSet>& sets, std::string_view name
 std::uint64_t estimate_run_memory(const Scenario& scenario, std::uint64_t imported_accounts) {
     const std::uint64_t points = scenario.simulation.grid.steps + 1ULL;
     const std::uint64_t paths = scenario.simulation.paths;
-    // Exact quantile bands hold every recorded series at every point of every path.
-    std::uint64_t bytes = paths * points * scenario.output.series.size() * sizeof(double) +
-                          paths * column_count * sizeof(double);
+    // Exact quantile bands hold every recorded series at every point of every
+    // path; sketched ones a sketch per series and point, counted at its largest.
+    const std::uint64_t series = scenario.output.series.size();
+    std::uint64_t bytes =
+        scenario.output.bands_for(paths, points) == BandMethod::exact
+            ? paths * points * series * sizeof(double)
+            : series * points * QuantileSketch::max_bytes(scenario.output.band_relative_error);
+    bytes += paths * column_count * sizeof(double);
     // Building the population peaks at about 150 bytes an account (draws, sort
     // keys and the books); CSV rows are not counted here.
     std::uint64_t accounts = imported_accounts;
@@ -383,16 +448,19 @@ void check_memory(const Scenario& scenario, const RunOptions& options,
         constexpr double kGiB = 1ULL << 30;
         throw InputError({Diagnostic{
             "", "",
-            fmt::format("this run would hold {:.1f} GiB in memory, mostly for exact quantile "
-                        "bands (paths x (steps + 1) x recorded series x 8 bytes), the "
-                        "population (about 150 bytes an account while it is built) and the "
+            fmt::format("this run would hold {:.1f} GiB in memory, mostly for the quantile "
+                        "bands (exact ones take paths x (steps + 1) x recorded series x 8 "
+                        "bytes; /output/band_method \"sketch\" bounds them), the per-path "
+                        "columns ({} bytes a path), the population (about 150 bytes an account "
+                        "while it is built) and the "
                         "sample paths' liquidation events (up to 2 x sample paths x "
                         "max_events_per_path x 72 bytes), above the limit of {:.1f} GiB ({}). "
                         "Use fewer /simulation/paths or /simulation/steps, record fewer "
                         "/output/series, a smaller population, fewer /output/sample_paths or a "
                         "lower /output/max_events_per_path, or, if the machine has the memory, "
                         "raise the limit with --memory-limit",
-                        static_cast<double>(memory) / kGiB, static_cast<double>(limit) / kGiB,
+                        static_cast<double>(memory) / kGiB, column_count * sizeof(double),
+                        static_cast<double>(limit) / kGiB,
                         options.memory_limit_bytes != 0 ? "--memory-limit"
                                                         : "80 % of this machine's memory")}});
     }
@@ -446,13 +514,23 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
          "exogenous price (model and shocks, no impact) of the first sample paths"},
         Matrix(kept, points)};
 
-    // Every recorded value, one row per grid point, so each point's quantiles
-    // read one contiguous row. Blocks write disjoint column ranges; every
-    // element is written, so the buffers start uninitialised.
+    // Exact bands: every recorded value, one row per grid point, so each
+    // point's quantiles read one contiguous row. Blocks write disjoint column
+    // ranges; every element is written, so the buffers start uninitialised.
+    // Sketched bands: a sketch per series and grid point, which blocks fill in
+    // order (the sketch would not mind another order; the moments would).
     const std::vector<SeriesKind>& recorded = scenario.output.series;
+    const bool exact_bands = scenario.output.bands_for(paths, points) == BandMethod::exact;
+    results.band_relative_error = exact_bands ? 0.0 : scenario.output.band_relative_error;
     std::vector<HugeBuffer<double>> by_point;
-    for (std::size_t s = 0; s < recorded.size(); ++s) {
-        by_point.emplace_back(points * paths);
+    std::vector<std::vector<QuantileSketch>> sketches;
+    const QuantileSketch bucketer(scenario.output.band_relative_error);
+    if (exact_bands) {
+        for (std::size_t s = 0; s < recorded.size(); ++s) {
+            by_point.emplace_back(points * paths);
+        }
+    } else {
+        sketches.assign(recorded.size(), std::vector<QuantileSketch>(points, bucketer));
     }
     std::vector<PointMoments> moments(recorded.size(), PointMoments(points));
     const auto records = [&](SeriesKind kind) {
@@ -482,7 +560,22 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         }
         results.events = state.events;
         cohort_liquidations = state.checkpoint.cohort_liquidations;
-        for (std::size_t s = 0; s < recorded.size(); ++s) {
+        for (std::size_t s = 0; s < recorded.size() && !exact_bands; ++s) {
+            const auto& saved = *std::find_if(
+                state.checkpoint.sketched_series.begin(), state.checkpoint.sketched_series.end(),
+                [&](const auto& c) {
+                    return c.name == kSeriesNames[static_cast<std::size_t>(recorded[s])];
+                });
+            moments[s].count = saved.count;
+            moments[s].mean = saved.mean;
+            moments[s].m2 = saved.m2;
+            for (const auto& [point, sign, key, count] : saved.buckets) {
+                sketches[s][static_cast<std::size_t>(point)].add(
+                    {static_cast<std::int32_t>(key), static_cast<std::int32_t>(sign)},
+                    static_cast<std::uint64_t>(count));
+            }
+        }
+        for (std::size_t s = 0; s < recorded.size() && exact_bands; ++s) {
             const Matrix& saved = named(state.checkpoint.series_values,
                                         kSeriesNames[static_cast<std::size_t>(recorded[s])])
                                       .values;
@@ -563,6 +656,16 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         }
         for (std::size_t s = 0; s < recorded.size(); ++s) {
             const Matrix& values = rows.values[static_cast<std::size_t>(recorded[s])];
+            if (!exact_bands) {
+                std::vector<QuantileSketch::Bucket>& buckets =
+                    r.buckets.emplace_back(r.count * points);
+                for (std::size_t k = 0; k < points; ++k) {
+                    for (std::uint64_t i = 0; i < r.count; ++i) {
+                        buckets[k * r.count + i] = bucketer.bucket(values(i, k));
+                    }
+                }
+                continue;
+            }
             for (std::size_t k = 0; k < points; ++k) {
                 double* out = by_point[s].data() + k * paths + r.first_path;
                 for (std::uint64_t i = 0; i < r.count; ++i) {
@@ -595,6 +698,9 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
                                        tbb::filter_mode::serial_in_order, [&](BlockResult&& r) {
                                            for (std::size_t s = 0; s < recorded.size(); ++s) {
                                                moments[s].merge(r.moments[s]);
+                                           }
+                                           if (!exact_bands) {
+                                               add_to_sketches(sketches, r.buckets, r.count);
                                            }
                                            for (std::size_t c = 0; c < cohorts; ++c) {
                                                cohort_liquidations[c] += r.cohort_liquidations[c];
@@ -666,12 +772,22 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         series.quantiles = Matrix(points, results.quantile_levels.size());
         arena.execute([&] {
             tbb::parallel_for(std::size_t{0}, points, [&](std::size_t k) {
-                const double* row = by_point[s].data() + k * stride;
-                std::vector<double> values(row, row + done);
-                const auto q = quantiles_type7(values, results.quantile_levels);
+                std::vector<double> q;
+                if (exact_bands) {
+                    const double* row = by_point[s].data() + k * stride;
+                    std::vector<double> values(row, row + done);
+                    q = quantiles_type7(values, results.quantile_levels);
+                } else {
+                    q = sketches[s][k].quantiles_type7(results.quantile_levels);
+                }
                 std::copy(q.begin(), q.end(), series.quantiles.row(k));
             });
         });
+        if (!exact_bands) {
+            series.collapsed_points = static_cast<std::uint64_t>(
+                std::count_if(sketches[s].begin(), sketches[s].end(),
+                              [](const QuantileSketch& sketch) { return sketch.collapsed(); }));
+        }
         results.series.push_back(std::move(series));
     }
     results.samples.push_back(std::move(price_samples));
@@ -690,7 +806,22 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         Checkpoint& checkpoint = results.checkpoint;
         checkpoint.population_fingerprint = fingerprint(population);
         checkpoint.cohort_liquidations = cohort_liquidations;
-        for (std::size_t s = 0; s < recorded.size(); ++s) {
+        for (std::size_t s = 0; s < recorded.size() && !exact_bands; ++s) {
+            Checkpoint::SketchedSeries state{
+                std::string(kSeriesNames[static_cast<std::size_t>(recorded[s])]),
+                done,
+                moments[s].mean,
+                moments[s].m2,
+                {}};
+            for (std::size_t k = 0; k < points; ++k) {
+                for (const QuantileSketch::Count& c : sketches[s][k].counts()) {
+                    state.buckets.push_back({static_cast<std::int64_t>(k), c.bucket.sign,
+                                             c.bucket.key, static_cast<std::int64_t>(c.count)});
+                }
+            }
+            checkpoint.sketched_series.push_back(std::move(state));
+        }
+        for (std::size_t s = 0; s < recorded.size() && exact_bands; ++s) {
             const DatasetInfo info = series_info(recorded[s]);
             SampleSet values{
                 {info.name, info.units,

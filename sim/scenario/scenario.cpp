@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <string>
@@ -18,6 +19,7 @@
 #include "models/shocks/shock_registry.hpp"
 #include "models/venue/venue_presets.hpp"
 #include "sim/errors.hpp"
+#include "sim/quantile_sketch.hpp"
 #include "sim/scenario/json_reader.hpp"
 #include "sim/scenario/sections.hpp"
 
@@ -27,6 +29,8 @@ namespace {
 using nlohmann::json;
 
 constexpr std::uint64_t kMaxPaths = 1'000'000'000;
+// Sketched quantile bands count each bucket's values in 32 bits.
+static_assert(kMaxPaths <= std::numeric_limits<QuantileSketch::Counter>::max());
 constexpr std::uint64_t kMaxSteps = 10'000'000;
 constexpr double kMaxHorizonSeconds = 100.0 * kSecondsPerYear;
 
@@ -418,6 +422,13 @@ OutputConfig read_output(ObjectReader& r, bool oracle, bool adl) {
             break;
         }
     }
+    const std::string method = r.choice("band_method", kBandMethodNames, "auto");
+    c.band_method = static_cast<BandMethod>(
+        std::find(kBandMethodNames.begin(), kBandMethodNames.end(), method) -
+        kBandMethodNames.begin());
+    c.band_relative_error = r.number(
+        "band_relative_error",
+        Range::closed(QuantileSketch::kMinRelativeError, QuantileSketch::kMaxRelativeError), 1e-3);
     c.sample_paths = static_cast<std::uint32_t>(r.integer("sample_paths", 0, 10'000, 10));
     c.max_events_per_path = r.integer("max_events_per_path", 0, kMaxEventsPerPath, 1'000'000);
     c.compression = static_cast<unsigned>(r.integer("compression", 0, 9, 1));
@@ -460,6 +471,14 @@ InputError attribute_overrides(const InputError& error, std::span<const Override
 }
 
 }  // namespace
+
+BandMethod OutputConfig::bands_for(std::uint64_t paths, std::uint64_t points) const {
+    if (band_method != BandMethod::automatic) {
+        return band_method;
+    }
+    const std::uint64_t bytes = paths * points * series.size() * sizeof(double);
+    return bytes <= kExactBandsAutoBytes ? BandMethod::exact : BandMethod::sketch;
+}
 
 Override parse_override(std::string_view text) {
     if (!valid_utf8(text)) {

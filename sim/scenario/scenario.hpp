@@ -56,12 +56,27 @@ inline constexpr std::size_t kDefaultSeriesCount = 5;
 // memory estimate refuses long before).
 inline constexpr std::uint64_t kMaxEventsPerPath = 1'000'000'000'000;
 
+// How /series/<name>/quantiles are computed: from every path's values
+// (exact), or from a mergeable sketch whose memory does not grow with the
+// paths (relative error band_relative_error); automatic picks exact while the
+// values take at most kExactBandsAutoBytes. The choice depends on the
+// scenario alone, never on the machine, so a scenario always gives the same file.
+enum class BandMethod { automatic, exact, sketch };
+inline constexpr std::array<std::string_view, 3> kBandMethodNames = {"auto", "exact", "sketch"};
+inline constexpr std::uint64_t kExactBandsAutoBytes = 2ULL << 30;
+
 struct OutputConfig {
-    std::vector<double> quantile_levels;    // strictly increasing, in (0, 1)
+    std::vector<double> quantile_levels;  // strictly increasing, in (0, 1)
+    BandMethod band_method = BandMethod::automatic;
+    double band_relative_error = 0.0;       // of the sketch, in [1e-4, 0.05]
     std::uint32_t sample_paths = 0;         // full paths and events kept for the first K paths
     std::uint64_t max_events_per_path = 0;  // of a sample path's liquidations, the first this many
     unsigned compression = 0;               // gzip level for chunked datasets, 0 = none
     std::vector<SeriesKind> series;         // which bands to record, in the order given
+
+    // exact or sketch, `automatic` resolved for a run of `paths` paths and
+    // `points` grid points.
+    BandMethod bands_for(std::uint64_t paths, std::uint64_t points) const;
 };
 
 struct Scenario {

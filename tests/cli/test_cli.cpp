@@ -470,11 +470,20 @@ namespace cascade {
 TEST_CASE("a run estimated above the memory limit is refused before it starts") {
     test::TempDir dir;
     const auto out = dir / "big.h5";
-    const auto refused = test::run_cascade(
-        {"run", kFlashCrash, "--paths", "100000", "--memory-limit", "1GiB", "-o", out.string()});
+    const auto refused =
+        test::run_cascade({"run", kFlashCrash, "--paths", "100000", "--memory-limit", "1GiB",
+                           "--set", "/output/band_method=exact", "-o", out.string()});
     CHECK(refused.exit_code == 2);
     CHECK(contains(refused.err, "would hold 2.9 GiB"));
     CHECK(contains(refused.err, "limit of 1.0 GiB (--memory-limit)"));
+    CHECK(contains(refused.err, "/output/band_method \"sketch\" bounds them"));
+    CHECK(!std::filesystem::exists(out));
+    // The same run left to choose (auto: its exact bands would take 2.7 GiB,
+    // above 2 GiB) sketches its bands, and needs far less.
+    const auto sketched = test::run_cascade(
+        {"run", kFlashCrash, "--paths", "100000", "--memory-limit", "512MiB", "-o", out.string()});
+    CHECK(sketched.exit_code == 2);
+    CHECK(contains(sketched.err, "would hold 0.9 GiB"));
     CHECK(!std::filesystem::exists(out));
     CHECK(test::run_cascade({"run", kFlashCrash, "--memory-limit", "lots"}).exit_code == 2);
     CHECK(test::run_cascade({"run", kFlashCrash, "--paths", "64", "--memory-limit", "1GiB", "-q",

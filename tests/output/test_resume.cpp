@@ -17,7 +17,8 @@ namespace {
 // A small crash with a leveraged population, every series recorded and more
 // sample paths than a stopped run completes (so events are split across the
 // stop); 1000 paths, so a run stopped after its first block has work left.
-Scenario resumable_scenario(unsigned threads) {
+// `bands`: /output/band_method.
+Scenario resumable_scenario(unsigned threads, const std::string& bands = "auto") {
     nlohmann::json doc = test::base_scenario();
     doc["simulation"]["paths"] = 1000;
     doc["simulation"]["threads"] = threads;
@@ -40,6 +41,7 @@ Scenario resumable_scenario(unsigned threads) {
           {"notional", 20000.0}}});
     doc["output"] = {
         {"sample_paths", 100},
+        {"band_method", bands},
         {"series",
          {"price", "exogenous_price", "liquidated_notional", "insurance_fund", "open_interest"}}};
     return test::scenario_from(doc);
@@ -57,36 +59,44 @@ Results stopped_run(const Scenario& scenario) {
 }  // namespace
 
 TEST_CASE("a stopped run, resumed, gives the file of an uninterrupted run") {
-    test::TempDir dir;
-    const Scenario reference_scenario = resumable_scenario(1);
-    write_results(dir / "full.h5", run_simulation(reference_scenario), reference_scenario);
+    // Exact bands resume from every path's values; sketched ones from the
+    // merged moments and sketches.
+    for (const std::string bands : {"exact", "sketch"}) {
+        INFO("bands: " << bands);
+        test::TempDir dir;
+        const Scenario reference_scenario = resumable_scenario(1, bands);
+        write_results(dir / "full.h5", run_simulation(reference_scenario), reference_scenario);
 
-    for (const auto& threads : {std::pair{1u, 2u}, std::pair{2u, 1u}}) {
-        // INFO captures these: no structured binding (clang < 16).
-        const unsigned stopped_threads = threads.first;
-        const unsigned resumed_threads = threads.second;
-        INFO("stopped with " << stopped_threads << " threads, resumed with " << resumed_threads);
-        const Scenario stopped_scenario = resumable_scenario(stopped_threads);
-        const Results stopped = stopped_run(stopped_scenario);
-        REQUIRE(stopped.run.paths_completed > 0);
-        REQUIRE(stopped.run.paths_completed < 1000);
-        CHECK(stopped.run.paths_completed % kBlockPaths == 0);
-        CHECK(stopped.checkpoint.series_values.size() == 5);
-        const auto part = dir / "part.h5";
-        write_results(part, stopped, stopped_scenario);
+        for (const auto& threads : {std::pair{1u, 2u}, std::pair{2u, 1u}}) {
+            // INFO captures these: no structured binding (clang < 16).
+            const unsigned stopped_threads = threads.first;
+            const unsigned resumed_threads = threads.second;
+            INFO("stopped with " << stopped_threads << " threads, resumed with "
+                                 << resumed_threads);
+            const Scenario stopped_scenario = resumable_scenario(stopped_threads, bands);
+            const Results stopped = stopped_run(stopped_scenario);
+            REQUIRE(stopped.run.paths_completed > 0);
+            REQUIRE(stopped.run.paths_completed < 1000);
+            CHECK(stopped.run.paths_completed % kBlockPaths == 0);
+            CHECK(stopped.checkpoint.series_values.size() == (bands == "exact" ? 5 : 0));
+            CHECK(stopped.checkpoint.sketched_series.size() == (bands == "sketch" ? 5 : 0));
+            const auto part = dir / "part.h5";
+            write_results(part, stopped, stopped_scenario);
 
-        const ResumeState state = read_resume_state(part);
-        CHECK(state.paths_completed == stopped.run.paths_completed);
-        CHECK(state.events.size() == stopped.events.size());
-        CHECK(!state.events.empty());
-        RunOptions options;
-        options.resume = &state;
-        const Scenario resumed_scenario = resumable_scenario(resumed_threads);
-        const Results resumed = run_simulation(resumed_scenario, options);
-        CHECK(resumed.run.paths_completed == 1000);
-        CHECK(resumed.checkpoint.series_values.empty());
-        write_results(part, resumed, resumed_scenario);
-        test::check_same_datasets(dir / "full.h5", part);
+            const ResumeState state = read_resume_state(part);
+            CHECK(state.paths_completed == stopped.run.paths_completed);
+            CHECK(state.events.size() == stopped.events.size());
+            CHECK(!state.events.empty());
+            RunOptions options;
+            options.resume = &state;
+            const Scenario resumed_scenario = resumable_scenario(resumed_threads, bands);
+            const Results resumed = run_simulation(resumed_scenario, options);
+            CHECK(resumed.run.paths_completed == 1000);
+            CHECK(resumed.checkpoint.series_values.empty());
+            CHECK(resumed.checkpoint.sketched_series.empty());
+            write_results(part, resumed, resumed_scenario);
+            test::check_same_datasets(dir / "full.h5", part);
+        }
     }
 }
 
@@ -112,6 +122,39 @@ TEST_CASE("resume refuses a complete file, a changed population and a damaged ch
                   [](const SampleSet& s) { return s.info.name == "open_interest"; });
     CHECK_THROWS_WITH_AS(run_simulation(scenario, options),
                          doctest::Contains("/checkpoint/series/open_interest"), InputError);
+}
+
+TEST_CASE("resume refuses a damaged sketch checkpoint") {
+    test::TempDir dir;
+    const Scenario scenario = resumable_scenario(2, "sketch");
+    write_results(dir / "part.h5", stopped_run(scenario), scenario);
+    const ResumeState saved = read_resume_state(dir / "part.h5");
+    REQUIRE(saved.checkpoint.sketched_series.size() == 5);
+    RunOptions options;
+    ResumeState state = saved;
+    options.resume = &state;
+    const auto series = [&state](const std::string& name) -> Checkpoint::SketchedSeries& {
+        auto& all = state.checkpoint.sketched_series;
+        return *std::find_if(all.begin(), all.end(), [&](const auto& s) { return s.name == name; });
+    };
+    // A bucket that counts one value too many: a grid point no longer holds one value a path.
+    series("insurance_fund").buckets.front()[3] += 1;
+    CHECK_THROWS_WITH_AS(
+        run_simulation(scenario, options),
+        doctest::Contains("/checkpoint/sketch/insurance_fund/buckets does not count"), InputError);
+    // A grid point beyond the grid.
+    state = saved;
+    series("price").buckets.back()[0] = 1'000'000;
+    CHECK_THROWS_WITH_AS(
+        run_simulation(scenario, options),
+        doctest::Contains("/checkpoint/sketch/price/buckets has a row out of range"), InputError);
+    // A series missing.
+    state = saved;
+    std::erase_if(state.checkpoint.sketched_series,
+                  [](const auto& s) { return s.name == "open_interest"; });
+    CHECK_THROWS_WITH_AS(run_simulation(scenario, options),
+                         doctest::Contains("/checkpoint/sketch/open_interest is missing"),
+                         InputError);
 }
 
 }  // namespace cascade

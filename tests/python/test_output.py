@@ -272,6 +272,14 @@ def positions_csv_rows(scenario):
     return [{k.strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
 
 
+def exact_bands(f):
+    """Whether the file's quantile bands are exact (else sketched)."""
+    bands = [group["quantiles"] for group in f["series"].values()] if "series" in f else []
+    if not bands:  # nothing recorded: only a stopped run's checkpoint tells
+        return "checkpoint" not in f or "sketch" not in f["checkpoint"]
+    return all(float(q.attrs["relative_error"]) == 0.0 for q in bands)
+
+
 def shape_sizes(f):
     """Values of the shape symbols of docs/output-format.md for this file."""
     scenario = scenario_of(f)
@@ -346,7 +354,8 @@ def contract_problems(f, contract, require_all=True):
     With require_all False, documented /series subgroups may be absent (a run
     that records only some series); everything else is still required.
     /checkpoint is required in a stopped run's file (complete = 0), with one
-    dataset per recorded series, and must be absent from a complete one.
+    dataset (exact bands) or group (sketched bands) per recorded series, and
+    must be absent from a complete one.
     """
     problems = []
     objects = all_objects(f)
@@ -362,8 +371,9 @@ def contract_problems(f, contract, require_all=True):
                     and (not require_all or (parts[2] in ORACLE_SERIES and not own_oracle)
                          or (parts[2] == "adl_notional" and not adl)))
         if parts[1] == "checkpoint":
-            optional = int(f.attrs["complete"]) == 1 or (
-                len(parts) == 4 and parts[2] == "series" and parts[3] not in recorded)
+            unused = "sketch" if exact_bands(f) else "series"
+            optional = int(f.attrs["complete"]) == 1 or (len(parts) >= 3 and parts[2] == unused) or (
+                len(parts) >= 4 and parts[2] in ("series", "sketch") and parts[3] not in recorded)
         if not optional:
             problems.append(f"{path}: documented but not in the file")
     if int(f.attrs["complete"]) == 1 and "checkpoint" in f:
@@ -394,9 +404,11 @@ def contract_problems(f, contract, require_all=True):
         if not isinstance(obj, h5py.Dataset):
             problems.append(f"{path}: documented as a dataset")
             continue
-        if obj.shape != doc_shape(row["Shape"], sizes):
+        # B: the rows of a sketch's bucket table, which only the table itself knows.
+        local = dict(sizes, B=obj.shape[0]) if path.endswith("/buckets") else sizes
+        if obj.shape != doc_shape(row["Shape"], local):
             problems.append(f"{path}: shape {obj.shape}, documented {row['Shape']} = "
-                            f"{doc_shape(row['Shape'], sizes)}")
+                            f"{doc_shape(row['Shape'], local)}")
         problems += check_documented_type(obj, row["Type"])
         if as_str(obj.attrs.get("units")) != row["Units"]:
             problems.append(f"{path}: units {obj.attrs.get('units')!r}, documented "
@@ -1279,15 +1291,18 @@ class StoppedRun(unittest.TestCase):
     that agrees with the per-path columns, which --resume turns into the file
     of an uninterrupted run."""
 
+    bands = "exact"  # /output/band_method
+
     @classmethod
     def setUpClass(cls):
         # Stopped after some blocks, before the end: the right moment depends on
         # the build (a sanitizer build is ten times slower) and the machine's
         # load, so wait longer while nothing was done, shorter when everything was.
-        cls.file = os.path.join(_tmp.name, "stopped.h5")
+        cls.file = os.path.join(_tmp.name, f"stopped-{cls.bands}.h5")
         command = [EXE, "run", os.path.join(REPO, "scenarios", "calm.json"), "-o", cls.file,
                    "--quiet", "--paths", "200000", "--threads", "2",
-                   "--set", '/output/series=["price", "insurance_fund", "open_interest"]']
+                   "--set", '/output/series=["price", "insurance_fund", "open_interest"]',
+                   "--set", "/output/band_method=" + cls.bands]
         wait = 0.7
         for _ in range(6):
             process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
@@ -1316,21 +1331,62 @@ class StoppedRun(unittest.TestCase):
             self.assertEqual(contract_problems(f, Contract(), require_all=False), [])
             steps = int(f.attrs["steps"])
             c = f["checkpoint"]
-            self.assertEqual(sorted(c["series"]), ["insurance_fund", "open_interest", "price"])
-            for name in c["series"]:
-                self.assertEqual(c["series"][name].shape, (done, steps + 1), name)
-            # Independent views of the same paths agree.
-            p = f["paths"]
-            np.testing.assert_array_equal(c["series/price"][:, -1], p["final_price"][()])
-            np.testing.assert_array_equal(np.min(c["series/price"][()], axis=1),
-                                          p["min_price"][()])
-            np.testing.assert_array_equal(c["series/insurance_fund"][:, -1],
-                                          p["insurance_fund_final"][()])
-            np.testing.assert_allclose(np.mean(c["series/price"][()], axis=0),
-                                       f["series/price/mean"][()], rtol=1e-12)
             cohorts = f["population/cohorts"][()]
             np.testing.assert_allclose(c["cohort_liquidations"][()] / done,
                                        cohorts["liquidated_accounts_mean"], rtol=1e-15)
+            if self.bands == "exact":
+                self.check_exact_checkpoint(f, done, steps)
+            else:
+                self.check_sketch_checkpoint(f, done, steps)
+
+    def check_exact_checkpoint(self, f, done, steps):
+        c = f["checkpoint"]
+        self.assertNotIn("sketch", c)
+        self.assertEqual(sorted(c["series"]), ["insurance_fund", "open_interest", "price"])
+        for name in c["series"]:
+            self.assertEqual(c["series"][name].shape, (done, steps + 1), name)
+        # Independent views of the same paths agree.
+        p = f["paths"]
+        np.testing.assert_array_equal(c["series/price"][:, -1], p["final_price"][()])
+        np.testing.assert_array_equal(np.min(c["series/price"][()], axis=1),
+                                      p["min_price"][()])
+        np.testing.assert_array_equal(c["series/insurance_fund"][:, -1],
+                                      p["insurance_fund_final"][()])
+        np.testing.assert_allclose(np.mean(c["series/price"][()], axis=0),
+                                   f["series/price/mean"][()], rtol=1e-12)
+
+    def check_sketch_checkpoint(self, f, done, steps):
+        c = f["checkpoint"]
+        self.assertNotIn("series", c)
+        self.assertEqual(sorted(c["sketch"]), ["insurance_fund", "open_interest", "price"])
+        for name, group in c["sketch"].items():
+            with self.subTest(series=name):
+                moments = group["moments"]
+                self.assertEqual(int(moments.attrs["count"]), done)
+                # The moments as merged so far are the file's mean and std.
+                np.testing.assert_array_equal(moments[0], f["series"][name]["mean"][()])
+                np.testing.assert_allclose(np.sqrt(moments[1] / (done - 1)),
+                                           f["series"][name]["std"][()], rtol=1e-15)
+                buckets = group["buckets"][()]
+                per_point = np.bincount(buckets[:, 0], weights=buckets[:, 3],
+                                        minlength=steps + 1)
+                np.testing.assert_array_equal(per_point, np.full(steps + 1, done))
+                self.assertTrue(np.all(np.isin(buckets[:, 1], [-1, 0, 1, 2])))
+        # The sketched bands against numpy's exact quantiles of the completed
+        # paths' final prices, within the documented bound (both neighbours
+        # positive: relative error a x |quantile|).
+        q = f["series/price/quantiles"]
+        a = float(q.attrs["relative_error"])
+        self.assertEqual(a, 0.001)
+        self.assertEqual(int(q.attrs["collapsed_points"]), 0)
+        exact = np.quantile(f["paths/final_price"][()], q.attrs["levels"])
+        np.testing.assert_array_less(np.abs(q[-1] - exact), a * exact * (1 + 1e-12))
+
+
+class StoppedSketchedRun(StoppedRun):
+    """The same with sketched bands: the checkpoint holds the merged sketches."""
+
+    bands = "sketch"
 
 
 class EngineEquivalence(unittest.TestCase):

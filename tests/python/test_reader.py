@@ -125,7 +125,7 @@ class RoundTrip(unittest.TestCase):
         p = self.r.provenance
         self.assertTrue(self.r.complete)
         self.assertIs(self.r.complete, True)
-        self.assertEqual(p["format_version"], (1, 6))
+        self.assertEqual(p["format_version"], (1, 7))
         self.assertEqual(p["paths"], PATHS)
         self.assertEqual(p["paths_completed"], PATHS)
         self.assertEqual(p["seed"], SEED)
@@ -175,6 +175,16 @@ class RoundTrip(unittest.TestCase):
                 np.testing.assert_array_equal(s["std"], self.f[f"series/{name}/std"][()])
                 np.testing.assert_array_equal(s[LEVEL_COLUMNS].to_numpy(),
                                               self.f[f"series/{name}/quantiles"][()])
+                self.assertEqual(s.attrs["quantile_relative_error"], 0.0)  # exact by default
+
+    def test_sketched_series_say_their_relative_error(self):
+        path = os.path.join(_tmp.name, "sketched.h5")
+        subprocess.run([EXE, "run", SCENARIO, "-o", path, "--paths", "128", "--seed", str(SEED),
+                        "-q", "--set", "/output/band_method=sketch",
+                        "--set", "/output/band_relative_error=0.002"],
+                       cwd=REPO, check=True, capture_output=True, timeout=600)
+        with cascade_results.open(path) as r:
+            self.assertEqual(r.series("price").attrs["quantile_relative_error"], 0.002)
 
     def test_missing_series_is_a_key_error_listing_the_others(self):
         with self.assertRaises(KeyError) as caught:

@@ -410,7 +410,8 @@ TEST_CASE("maintenance tiers: amounts computed, the table checked, one margin ru
     has(problems(doc), "/venue/maintenance_margin: required field is missing");
 }
 
-TEST_CASE("impact: exactly one way to state its size, and depth converts to log impact per notional") {
+TEST_CASE(
+    "impact: exactly one way to state its size, and depth converts to log impact per notional") {
     auto doc = test::base_scenario();
     doc["market"]["impact"] = {{"model", "linear"}, {"depth_1pct", 1e6}, {"per_notional", 1e-6}};
     CHECK(problems(doc).find("/market/impact: give the impact's size as exactly one of") !=
@@ -433,6 +434,39 @@ TEST_CASE("output series: names checked, repeats refused") {
     CHECK(problems(doc).find("(did you mean \"insurance_fund\"?)") != std::string::npos);
     doc["output"]["series"] = {"price", "price"};
     CHECK(problems(doc).find("/output/series/1: \"price\" is listed twice") != std::string::npos);
+}
+
+TEST_CASE("output bands: a method by name, a relative error the sketch supports") {
+    auto doc = test::base_scenario();
+    doc["output"]["band_method"] = "sketched";
+    CHECK(problems(doc).find("/output/band_method: expected one of") != std::string::npos);
+    CHECK(problems(doc).find("(did you mean \"sketch\"?)") != std::string::npos);
+    doc["output"]["band_method"] = "sketch";
+    doc["output"]["band_relative_error"] = 0.1;
+    CHECK(problems(doc).find("/output/band_relative_error") != std::string::npos);
+    doc["output"]["band_relative_error"] = 0.002;
+    const Scenario scenario = test::scenario_from(doc);
+    CHECK(scenario.output.band_method == BandMethod::sketch);
+    CHECK(scenario.output.band_relative_error == 0.002);
+    const auto resolved =
+        nlohmann::json::parse(test::scenario_from(test::base_scenario()).resolved_json);
+    CHECK(resolved["output"]["band_method"] == "auto");
+    CHECK(resolved["output"]["band_relative_error"] == 0.001);
+}
+
+TEST_CASE("automatic bands are exact while every path's values take at most 2 GiB") {
+    OutputConfig output;
+    output.series = {SeriesKind::price, SeriesKind::insurance_fund};
+    const std::uint64_t points = 1025;
+    // 2 series x 1025 points x 8 bytes a path: 2 GiB is 130,944.1 paths' worth.
+    const std::uint64_t most = kExactBandsAutoBytes / (2 * points * sizeof(double));
+    CHECK(most == 130944);
+    CHECK(output.bands_for(most, points) == BandMethod::exact);
+    CHECK(output.bands_for(most + 1, points) == BandMethod::sketch);
+    output.band_method = BandMethod::exact;
+    CHECK(output.bands_for(10 * most, points) == BandMethod::exact);
+    output.band_method = BandMethod::sketch;
+    CHECK(output.bands_for(1, points) == BandMethod::sketch);
 }
 
 }  // namespace cascade
