@@ -337,6 +337,7 @@ void time_split(const fs::path& file, const cascade::bench::Options& options,
     std::vector<double> share[parts];
     std::uintmax_t file_bytes = 0;
     std::size_t event_count = 0;
+    std::vector<double> serial_write;  // the same file, chunks compressed on one thread
     for (int r = 0; r < (options.quick ? 3 : 5); ++r) {
         cascade::Results results;
         const double run =
@@ -345,6 +346,12 @@ void time_split(const fs::path& file, const cascade::bench::Options& options,
             cascade::bench::wall_seconds([&] { cascade::write_results(out, results, s); });
         file_bytes = fs::file_size(out);
         event_count = results.events.size();
+        fs::remove(out);
+        const unsigned threads_used = results.run.threads;
+        results.run.threads = 1;
+        serial_write.push_back(
+            cascade::bench::wall_seconds([&] { cascade::write_results(out, results, s); }));
+        results.run.threads = threads_used;
         fs::remove(out);
         // The same file less the sample paths' liquidation events, for scale.
         std::vector<cascade::LiquidationEvent> events = std::move(results.events);
@@ -405,6 +412,10 @@ void time_split(const fs::path& file, const cascade::bench::Options& options,
                    : p == write_no_events ? events_note
                                           : "");
     }
+    const double serial = cascade::bench::median(serial_write);
+    report.row("HDF5 write, chunks compressed on 1 thread", serial, "s",
+               serial / cascade::bench::median(seconds[write]), "the write above",
+               "speed-up of compressing on the run's threads");
     report.row("run_simulation, exact quantile bands (baseline)",
                cascade::bench::median(exact_seconds), "s", 1.0, "exact bands", "");
     report.row("run_simulation, sketched quantile bands", cascade::bench::median(sketch_seconds),

@@ -2,10 +2,19 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <ctime>
+#include <optional>
+#include <vector>
 
 #include <fmt/format.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <zlib.h>
 
 #include "output/results_writer.hpp"
 #include "sim/build_info.hpp"
@@ -76,6 +85,153 @@ void write_hdf5_atomically(const std::filesystem::path& path,
         fs::remove(temporary, ignored);
         throw;
     }
+}
+
+namespace {
+
+// HDF5's shuffle filter (H5Zshuffle.c): byte j of every element together,
+// then any bytes left over past the last whole element.
+std::vector<unsigned char> shuffled(const unsigned char* bytes, std::size_t size,
+                                    std::size_t element) {
+    std::vector<unsigned char> out(size);
+    const std::size_t elements = size / element;
+    if (element <= 1 || elements <= 1) {
+        std::copy(bytes, bytes + size, out.begin());
+        return out;
+    }
+    for (std::size_t j = 0; j < element; ++j) {
+        for (std::size_t i = 0; i < elements; ++i) {
+            out[j * elements + i] = bytes[i * element + j];
+        }
+    }
+    std::copy(bytes + elements * element, bytes + size, out.begin() + elements * element);
+    return out;
+}
+
+// The filters write_chunked knows how to apply: shuffle, then deflate.
+struct ChunkFilters {
+    bool shuffle = false;
+    int deflate_level = -1;  // -1: no deflate
+};
+
+std::optional<ChunkFilters> chunk_filters(const H5::DSetCreatPropList& properties) {
+    ChunkFilters filters;
+    const int count = properties.getNfilters();
+    for (int i = 0; i < count; ++i) {
+        unsigned flags = 0;
+        std::size_t values = 8;
+        std::array<unsigned, 8> value{};
+        std::array<char, 64> name{};
+        unsigned config = 0;
+        const H5Z_filter_t filter =
+            properties.getFilter(i, flags, values, value.data(), name.size(), name.data(), config);
+        if (filter == H5Z_FILTER_SHUFFLE && i == 0) {
+            filters.shuffle = true;
+        } else if (filter == H5Z_FILTER_DEFLATE && i == count - 1 && values >= 1) {
+            filters.deflate_level = static_cast<int>(value[0]);
+        } else {
+            return std::nullopt;
+        }
+    }
+    return filters;
+}
+
+// One chunk through the filters: what H5Dwrite_chunk stores.
+std::vector<unsigned char> filtered_chunk(const unsigned char* bytes, std::size_t size,
+                                          std::size_t element, const ChunkFilters& filters) {
+    std::vector<unsigned char> chunk = filters.shuffle
+                                           ? shuffled(bytes, size, element)
+                                           : std::vector<unsigned char>(bytes, bytes + size);
+    if (filters.deflate_level < 0) {
+        return chunk;
+    }
+    // H5Zdeflate.c: compress2 at the dataset's level, into a buffer of this size.
+    uLongf compressed_size = static_cast<uLongf>(std::ceil(static_cast<double>(size) * 1.001)) + 12;
+    std::vector<unsigned char> compressed(compressed_size);
+    if (compress2(compressed.data(), &compressed_size, chunk.data(), static_cast<uLong>(size),
+                  filters.deflate_level) != Z_OK) {
+        throw std::runtime_error("zlib could not compress a chunk");
+    }
+    compressed.resize(compressed_size);
+    return compressed;
+}
+
+}  // namespace
+
+void write_chunked(H5::DataSet& set, const RowWriter& rows, unsigned threads) {
+    const H5::DataType type = set.getDataType();
+    const H5::DataSpace space = set.getSpace();
+    const int rank = space.getSimpleExtentNdims();
+    std::array<hsize_t, 2> dims{};
+    std::array<hsize_t, 2> chunk{};
+    if (rank < 1 || rank > 2) {
+        throw std::logic_error("write_chunked: a 1-D or 2-D dataset only");
+    }
+    space.getSimpleExtentDims(dims.data());
+    const std::size_t element = type.getSize();
+    const std::size_t row = (rank == 2 ? dims[1] : 1) * element;
+    const std::size_t total = dims[0] * row;
+    const H5::DSetCreatPropList properties = set.getCreatePlist();
+    const std::optional<ChunkFilters> filters =
+        properties.getLayout() == H5D_CHUNKED ? chunk_filters(properties) : std::nullopt;
+    if (filters) {
+        properties.getChunk(rank, chunk.data());
+    }
+    if (!filters || (rank == 2 && chunk[1] != dims[1]) || dims[0] == 0) {
+        std::vector<unsigned char> whole(total);
+        if (total > 0) {
+            rows(0, dims[0], whole.data());
+        }
+        set.write(whole.data(), type);
+        return;
+    }
+    // The last chunk is padded with zeros (the fill value) to the chunk's
+    // full size, as HDF5 stores it.
+    const std::size_t chunk_bytes = chunk[0] * row;
+    const hsize_t chunks = (dims[0] + chunk[0] - 1) / chunk[0];
+    // In batches, so that the compressed chunks never hold much more than a batch.
+    const hsize_t batch = std::max<hsize_t>(1, (hsize_t{64} << 20) / chunk_bytes);
+    tbb::task_arena arena(static_cast<int>(std::max(1u, threads)));
+    tbb::enumerable_thread_specific<std::vector<unsigned char>> scratch(
+        [chunk_bytes] { return std::vector<unsigned char>(chunk_bytes); });
+    std::vector<std::vector<unsigned char>> stored;
+    for (hsize_t first = 0; first < chunks; first += batch) {
+        const hsize_t count = std::min(batch, chunks - first);
+        stored.assign(count, {});
+        arena.execute([&] {
+            tbb::parallel_for(hsize_t{0}, count, [&](hsize_t c) {
+                std::vector<unsigned char>& bytes = scratch.local();
+                const hsize_t first_row = (first + c) * chunk[0];
+                const hsize_t chunk_rows = std::min(chunk[0], dims[0] - first_row);
+                rows(first_row, chunk_rows, bytes.data());
+                std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(chunk_rows * row),
+                          bytes.end(), 0);
+                stored[c] = filtered_chunk(bytes.data(), chunk_bytes, element, *filters);
+            });
+        });
+        for (hsize_t c = 0; c < count; ++c) {
+            const std::array<hsize_t, 2> offset = {(first + c) * chunk[0], 0};
+            if (H5Dwrite_chunk(set.getId(), H5P_DEFAULT, 0, offset.data(), stored[c].size(),
+                               stored[c].data()) < 0) {
+                throw H5::DataSetIException("write_chunked", "H5Dwrite_chunk failed");
+            }
+        }
+    }
+}
+
+void write_chunked(H5::DataSet& set, const void* data, unsigned threads) {
+    const H5::DataSpace space = set.getSpace();
+    std::array<hsize_t, 2> dims{1, 1};
+    space.getSimpleExtentDims(dims.data());
+    const std::size_t row =
+        (space.getSimpleExtentNdims() == 2 ? dims[1] : 1) * set.getDataType().getSize();
+    const auto* bytes = static_cast<const unsigned char*>(data);
+    write_chunked(
+        set,
+        [bytes, row](hsize_t first, hsize_t count, unsigned char* out) {
+            std::copy(bytes + first * row, bytes + (first + count) * row, out);
+        },
+        threads);
 }
 
 H5::CompType liquidation_event_type() {

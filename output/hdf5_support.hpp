@@ -63,6 +63,20 @@ void write_provenance(H5::Group& root, const std::string& filetype, std::span<co
 void write_hdf5_atomically(const std::filesystem::path& path,
                            const std::function<void(H5::H5File&)>& fill);
 
+// Fills the chunked dataset `set`, whose chunks are whole rows, row by row:
+// `rows(first, count, out)` writes rows [first, first + count) in the
+// dataset's file layout at `out`. The chunks are filled and compressed on up
+// to `threads` threads with the dataset's own filters, exactly as HDF5's
+// filter pipeline would (byte shuffle, then deflate at the dataset's level),
+// and stored with H5Dwrite_chunk: the file is the one set.write() would
+// make, written faster and without a packed copy of the whole dataset.
+// Datasets with other filters or chunk shapes go through set.write().
+using RowWriter = std::function<void(hsize_t first, hsize_t count, unsigned char* out)>;
+void write_chunked(H5::DataSet& set, const RowWriter& rows, unsigned threads);
+
+// The same from `data`, the whole extent already in the file layout, row-major.
+void write_chunked(H5::DataSet& set, const void* data, unsigned threads);
+
 // ---- Reading ----------------------------------------------------------------
 
 // The in-memory compound type of LiquidationEvent (native layout, padding and

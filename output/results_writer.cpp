@@ -17,8 +17,11 @@ namespace fs = std::filesystem;
 
 class Writer {
   public:
-    Writer(H5::H5File& file, unsigned compression) : file_(file), compression_(compression) {}
+    // `threads`: how many compress chunks at once.
+    Writer(H5::H5File& file, unsigned compression, unsigned threads)
+        : file_(file), compression_(compression), threads_(threads) {}
     unsigned compression() const { return compression_; }
+    unsigned threads() const { return threads_; }
 
     H5::Group group(const std::string& path, const std::string& description) {
         H5::Group g = file_.createGroup(path);
@@ -51,7 +54,7 @@ class Writer {
         H5::DataSet set =
             parent.createDataSet(name, H5::PredType::NATIVE_DOUBLE, space, properties);
         if (total > 0) {
-            set.write(values.data(), H5::PredType::NATIVE_DOUBLE);
+            write_chunked(set, values.data(), threads_);
         }
         describe(set, info.units, info.description);
         return set;
@@ -60,6 +63,7 @@ class Writer {
   private:
     H5::H5File& file_;
     unsigned compression_;
+    unsigned threads_;
 };
 
 // Sets chunking (and compression) on `properties` for a 1-D table of `rows`.
@@ -100,7 +104,33 @@ void write_events(Writer& writer, const H5::Group& group, const Results& results
         H5Tcopy(type.getId()));  // a distinct type: the copy constructor shares the id
     file_type.pack();
     H5::DataSet set =
-        write_rows(group, "liquidations", file_type, type, events.data(), rows, properties);
+        group.createDataSet("liquidations", file_type, H5::DataSpace(1, &rows), properties);
+    if (rows > 0) {
+        // Packed member by member as each chunk is filled, on the writer's threads.
+        struct Member {
+            std::size_t from;  // offset in LiquidationEvent
+            std::size_t to;    // offset in the packed row
+            std::size_t size;
+        };
+        std::vector<Member> members;
+        for (int i = 0; i < type.getNmembers(); ++i) {
+            const auto index = static_cast<unsigned>(i);
+            members.push_back({type.getMemberOffset(index), file_type.getMemberOffset(index),
+                               type.getMemberDataType(index).getSize()});
+        }
+        const std::size_t packed = file_type.getSize();
+        write_chunked(
+            set,
+            [&](hsize_t first, hsize_t count, unsigned char* out) {
+                for (hsize_t r = 0; r < count; ++r) {
+                    const auto* event = reinterpret_cast<const unsigned char*>(&events[first + r]);
+                    for (const Member& m : members) {
+                        std::memcpy(out + r * packed + m.to, event + m.from, m.size);
+                    }
+                }
+            },
+            writer.threads());
+    }
     describe(set, "see columns",
              "liquidations on the sample paths (the first max_per_path of each), in path then "
              "time order: path, step, cascade round, account index, cohort index, side (+1 long, "
@@ -259,7 +289,7 @@ void write_contents(H5::H5File& file, const Results& results, const Scenario& sc
     set_attribute(root, "simulation_seconds", results.run.simulation_seconds);
     set_attribute(root, "reduction_seconds", results.run.reduction_seconds);
 
-    Writer writer(file, scenario.output.compression);
+    Writer writer(file, scenario.output.compression, std::max(1u, results.run.threads));
     const hsize_t points = results.time_seconds.size();
     writer.dataset(root, "time", results.time_seconds, {points},
                    {"time", "s", "time of each grid point since the start of the run"});

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake git pkg-config
-  libtbb-dev libhdf5-dev hdf5-tools nlohmann-json3-dev doctest-dev libboost-dev
+  libtbb-dev libhdf5-dev zlib1g-dev hdf5-tools nlohmann-json3-dev doctest-dev libboost-dev
   libpcg-cpp-dev libcli11-dev libfmt-dev
   python3 python3-h5py python3-numpy python3-pandas python3-matplotlib python3-jsonschema
 )
