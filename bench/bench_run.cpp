@@ -452,8 +452,8 @@ void memory(const fs::path& file, const cascade::bench::Options& options,
     report.row("population held, resident, " + span, resident, "B/account", resident / 48.0,
                "48 B/account (target)", "after the build and malloc_trim");
     const double peak = (field(b, "peak") - field(a, "peak")) / extra;
-    report.row("population build, peak, " + span, peak, "B/account", peak / 150.0,
-               "150 B/account (estimate)", "estimate_run_memory's figure");
+    report.row("population build, peak, " + span, peak, "B/account", peak / 100.0,
+               "100 B/account (estimate)", "estimate_run_memory's figure");
 
     // A run: per path, from the difference between two path counts, at the
     // scenario's population and at 10 times it (4 with --quick). The per-step

@@ -405,11 +405,12 @@ std::uint64_t estimate_run_memory(const Scenario& scenario, std::uint64_t import
             ? paths * points * series * sizeof(double)
             : series * points * QuantileSketch::max_bytes(scenario.output.band_relative_error);
     bytes += paths * column_count * sizeof(double);
-    // Building the population peaks at about 150 bytes an account (draws, sort
-    // keys and the books); CSV rows are not counted here.
+    // Building the population peaks at about 83 bytes an account (one side's
+    // draws, its sort keys and its book, next to the other side's draws;
+    // bench_run measures it), 100 with a margin; CSV rows are not counted here.
     std::uint64_t accounts = imported_accounts;
     for (const CohortConfig& cohort : scenario.population.cohorts) {
-        bytes += cohort.accounts * 150;
+        bytes += cohort.accounts * 100;
         accounts += cohort.accounts;
     }
     // The sample paths' events, at most: each account is liquidated once, or
@@ -451,7 +452,7 @@ void check_memory(const Scenario& scenario, const RunOptions& options,
             fmt::format("this run would hold {:.1f} GiB in memory, mostly for the quantile "
                         "bands (exact ones take paths x (steps + 1) x recorded series x 8 "
                         "bytes; /output/band_method \"sketch\" bounds them), the per-path "
-                        "columns ({} bytes a path), the population (about 150 bytes an account "
+                        "columns ({} bytes a path), the population (about 100 bytes an account "
                         "while it is built) and the "
                         "sample paths' liquidation events (up to 2 x sample paths x "
                         "max_events_per_path x 72 bytes), above the limit of {:.1f} GiB ({}). "

@@ -27,7 +27,10 @@ struct Builder {
     const VenueConfig& venue;
     double initial_price;
     OverLeverage over_leverage;
-    std::vector<Account> accounts;
+    // By side as they are drawn, in drawing order: each book is built from
+    // its side alone, so no copy of the whole population is ever split.
+    std::vector<Account> longs;
+    std::vector<Account> shorts;
     std::vector<CohortSummary> cohorts;
     std::vector<Diagnostic> problems;
     std::uint64_t next_index = 0;
@@ -83,7 +86,8 @@ struct Builder {
             return;
         }
         summary.clipped += clipped ? 1 : 0;
-        accounts.push_back({side, size, entry, collateral, cohort, index});
+        (side == Side::long_side ? longs : shorts)
+            .push_back({side, size, entry, collateral, cohort, index});
         ++summary.accounts;
         summary.notional += notional;
         summary.collateral += collateral;
@@ -140,13 +144,16 @@ SideBook make_book(Side side, std::vector<Account> accounts, const VenueConfig& 
 
 Population build_population(const PopulationConfig& config, const VenueConfig& venue,
                             double initial_price, std::uint64_t seed) {
-    Builder builder{venue, initial_price, config.over_leverage, {}, {}, {}, 0};
-    // The synthetic accounts' number is known: no regrowth while drawing them.
-    std::uint64_t synthetic = 0;
+    Builder builder{venue, initial_price, config.over_leverage, {}, {}, {}, {}, 0};
+    // The synthetic accounts' number on each side is known: no regrowth while
+    // drawing them.
+    std::uint64_t synthetic_longs = 0;
+    std::uint64_t synthetic_shorts = 0;
     for (const CohortConfig& cohort : config.cohorts) {
-        synthetic += cohort.accounts;
+        (cohort.side == Side::long_side ? synthetic_longs : synthetic_shorts) += cohort.accounts;
     }
-    builder.accounts.reserve(synthetic);
+    builder.longs.reserve(synthetic_longs);
+    builder.shorts.reserve(synthetic_shorts);
     const StandardNormal normal;
     for (std::size_t c = 0; c < config.cohorts.size(); ++c) {
         const CohortConfig& cohort = config.cohorts[c];
@@ -200,33 +207,27 @@ Population build_population(const PopulationConfig& config, const VenueConfig& v
     }
 
     // Book positions are 32-bit in the engine's per-round lists.
-    if (builder.accounts.size() > std::numeric_limits<std::uint32_t>::max()) {
-        throw InputError({Diagnostic{
-            "", "/population",
-            fmt::format("{} accounts; at most {} are supported", builder.accounts.size(),
-                        std::numeric_limits<std::uint32_t>::max())}});
+    const std::size_t accounts = builder.longs.size() + builder.shorts.size();
+    if (accounts > std::numeric_limits<std::uint32_t>::max()) {
+        throw InputError({Diagnostic{"", "/population",
+                                     fmt::format("{} accounts; at most {} are supported", accounts,
+                                                 std::numeric_limits<std::uint32_t>::max())}});
     }
-    for (const Account& a : builder.accounts) {
+    // Summed in drawing order (accounts by index), as before the books split them.
+    std::size_t next_long = 0;
+    std::size_t next_short = 0;
+    while (next_long < builder.longs.size() || next_short < builder.shorts.size()) {
+        const bool long_next = next_short == builder.shorts.size() ||
+                               (next_long < builder.longs.size() &&
+                                builder.longs[next_long].index < builder.shorts[next_short].index);
+        const Account& a = long_next ? builder.longs[next_long++] : builder.shorts[next_short++];
         population.total_collateral += a.collateral;
-        (a.side == Side::long_side ? population.total_size_long : population.total_size_short) +=
-            a.size;
+        (long_next ? population.total_size_long : population.total_size_short) += a.size;
     }
-    // Split by side into vectors of the exact size (no regrowth), then free
-    // the accounts before the books are built: each book frees its side's
-    // accounts as soon as it has keyed them.
-    const auto long_count = static_cast<std::size_t>(
-        std::count_if(builder.accounts.begin(), builder.accounts.end(),
-                      [](const Account& a) { return a.side == Side::long_side; }));
-    std::vector<Account> longs;
-    std::vector<Account> shorts;
-    longs.reserve(long_count);
-    shorts.reserve(builder.accounts.size() - long_count);
-    for (const Account& a : builder.accounts) {
-        (a.side == Side::long_side ? longs : shorts).push_back(a);
-    }
-    builder.accounts = {};
-    population.longs = make_book(Side::long_side, std::move(longs), venue, initial_price);
-    population.shorts = make_book(Side::short_side, std::move(shorts), venue, initial_price);
+    // Each book frees its side's accounts as soon as it has keyed them.
+    population.longs = make_book(Side::long_side, std::move(builder.longs), venue, initial_price);
+    population.shorts =
+        make_book(Side::short_side, std::move(builder.shorts), venue, initial_price);
     population.cohorts = std::move(builder.cohorts);
     population.accounts_built = builder.next_index;
     return population;
