@@ -87,6 +87,15 @@ class QuantileSketch {
         }
         add_outside(b, count);
     }
+    // Asks the cache for the counter `b` will add to: adds are scattered over
+    // a sketch that can be far larger than the cache.
+    void prefetch(Bucket b) const {
+        const Store& store = b.sign > 0 ? positive_ : negative_;
+        const std::int64_t at = std::int64_t{b.key} - store.lowest;
+        if (at >= 0 && at < static_cast<std::int64_t>(store.counts.size())) {
+            __builtin_prefetch(store.counts.data() + at, 1);
+        }
+    }
     void add(double x) { add(bucket(x)); }
     void merge(const QuantileSketch& other);
 

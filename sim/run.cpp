@@ -287,8 +287,17 @@ void add_to_sketches(std::vector<std::vector<QuantileSketch>>& sketches,
         tbb::parallel_for(tbb::blocked_range<std::size_t>(0, points, 32),
                           [&](const tbb::blocked_range<std::size_t>& range) {
                               for (std::size_t k = range.begin(); k < range.end(); ++k) {
+                                  QuantileSketch& sketch = sketches[s][k];
+                                  const QuantileSketch::Bucket* values = &buckets[s][k * paths];
+                                  constexpr std::uint64_t kAhead = 8;
+                                  for (std::uint64_t i = 0; i < std::min(kAhead, paths); ++i) {
+                                      sketch.prefetch(values[i]);
+                                  }
                                   for (std::uint64_t i = 0; i < paths; ++i) {
-                                      sketches[s][k].add(buckets[s][k * paths + i]);
+                                      if (i + kAhead < paths) {
+                                          sketch.prefetch(values[i + kAhead]);
+                                      }
+                                      sketch.add(values[i]);
                                   }
                               }
                           });
