@@ -375,6 +375,20 @@ void check_output_path(const fs::path& path) {
     }
 }
 
+void check_output_space(const fs::path& path, std::uint64_t bytes, std::uint64_t available) {
+    if (bytes <= available) {
+        return;
+    }
+    constexpr double kGiB = 1ULL << 30;
+    throw InputError({Diagnostic{
+        path.string(), "",
+        fmt::format("the results could take up to {:.2f} GiB (uncompressed; gzip usually makes "
+                    "them smaller) and the file system has {:.2f} GiB free. Free some space, "
+                    "write elsewhere with -o, keep fewer /output/sample_paths or a lower "
+                    "/output/max_events_per_path, or run anyway with --no-space-check",
+                    static_cast<double>(bytes) / kGiB, static_cast<double>(available) / kGiB)}});
+}
+
 void write_results(const fs::path& path, const Results& results, const Scenario& scenario) {
     write_hdf5_atomically(path, [&](H5::H5File& file) { write_contents(file, results, scenario); });
 }

@@ -19,6 +19,12 @@ inline constexpr std::array<int, 2> kFormatVersion = {1, 7};
 // exists and is writable, and it is not a directory. Throws InputError.
 void check_output_path(const std::filesystem::path& path);
 
+// Checks that a results file of up to `bytes` (estimate_output_bytes) fits
+// the `available` bytes of the file system `path` is on. Throws InputError
+// naming the file, both sizes and the ways out.
+void check_output_space(const std::filesystem::path& path, std::uint64_t bytes,
+                        std::uint64_t available);
+
 void write_results(const std::filesystem::path& path, const Results& results,
                    const Scenario& scenario);
 

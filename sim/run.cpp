@@ -403,6 +403,26 @@ const SampleSet& named(const std::vector<SampleSet>& sets, std::string_view name
 
 }  // namespace
 
+namespace {
+
+// The most liquidation events a sample path can keep: each account is
+// liquidated once, or a partial liquidation's parts and the rest, and a path
+// keeps no more than max_events_per_path.
+std::uint64_t most_events_per_sample_path(const Scenario& scenario,
+                                          std::uint64_t imported_accounts) {
+    std::uint64_t accounts = imported_accounts;
+    for (const CohortConfig& cohort : scenario.population.cohorts) {
+        accounts += cohort.accounts;
+    }
+    const PartialLiquidation& partial = scenario.venue.partial_liquidation;
+    const std::uint64_t per_account =
+        partial.enabled() ? std::uint64_t{partial.max_partials} + 1 : 1;
+    const std::uint64_t most = scenario.output.max_events_per_path;
+    return accounts > most / per_account ? most : accounts * per_account;
+}
+
+}  // namespace
+
 std::uint64_t estimate_run_memory(const Scenario& scenario, std::uint64_t imported_accounts) {
     const std::uint64_t points = scenario.simulation.grid.steps + 1ULL;
     const std::uint64_t paths = scenario.simulation.paths;
@@ -417,23 +437,33 @@ std::uint64_t estimate_run_memory(const Scenario& scenario, std::uint64_t import
     // Building the population peaks at about 83 bytes an account (one side's
     // draws, its sort keys and its book, next to the other side's draws;
     // bench_run measures it), 100 with a margin; CSV rows are not counted here.
-    std::uint64_t accounts = imported_accounts;
     for (const CohortConfig& cohort : scenario.population.cohorts) {
         bytes += cohort.accounts * 100;
-        accounts += cohort.accounts;
     }
-    // The sample paths' events, at most: each account is liquidated once, or
-    // a partial liquidation's parts and the rest, and a path keeps no more
-    // than max_events_per_path; twice that, for the doubling of the vector
-    // they are appended to.
+    // The sample paths' events, twice, for the doubling of the vector they
+    // are appended to.
     const std::uint64_t sample_paths = std::min<std::uint64_t>(scenario.output.sample_paths, paths);
-    const PartialLiquidation& partial = scenario.venue.partial_liquidation;
-    const std::uint64_t per_account =
-        partial.enabled() ? std::uint64_t{partial.max_partials} + 1 : 1;
-    const std::uint64_t most = scenario.output.max_events_per_path;
-    const std::uint64_t per_path = accounts > most / per_account ? most : accounts * per_account;
-    bytes += 2 * sample_paths * per_path * sizeof(LiquidationEvent);
+    bytes += 2 * sample_paths * most_events_per_sample_path(scenario, imported_accounts) *
+             sizeof(LiquidationEvent);
     return bytes;
+}
+
+std::uint64_t estimate_output_bytes(const Scenario& scenario, std::uint64_t imported_accounts) {
+    const std::uint64_t points = scenario.simulation.grid.steps + 1ULL;
+    const std::uint64_t paths = scenario.simulation.paths;
+    const std::uint64_t series = scenario.output.series.size();
+    const std::uint64_t levels = scenario.output.quantile_levels.size();
+    const std::uint64_t sample_paths = std::min<std::uint64_t>(scenario.output.sample_paths, paths);
+    std::uint64_t bytes = paths * column_count * sizeof(double);  // /paths
+    bytes += series * points * (2 + levels) * sizeof(double);     // /series
+    bytes += (1 + 2 * sample_paths) * points * sizeof(double);    // /time, /samples
+    // /events, packed smaller in the file than in memory.
+    bytes += sample_paths * most_events_per_sample_path(scenario, imported_accounts) *
+             sizeof(LiquidationEvent);
+    // /population: a row per cohort, an id per imported account.
+    bytes += scenario.population.cohorts.size() * 1024 + imported_accounts * 256;
+    // Metadata: attributes, the resolved scenario, HDF5's own structures.
+    return bytes + scenario.resolved_json.size() + (1ULL << 20);
 }
 
 std::uint64_t default_memory_limit() {

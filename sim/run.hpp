@@ -50,4 +50,11 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options = {})
 // read); the driver refuses runs whose estimate exceeds the limit.
 std::uint64_t estimate_run_memory(const Scenario& scenario, std::uint64_t imported_accounts = 0);
 
+// The most bytes the results file of a complete run of `scenario` can take,
+// before compression: the per-path columns, the bands, the sample paths and
+// their events (at most max_events_per_path each), the tables and metadata.
+// (A stopped run's file adds its checkpoint.) A positions CSV's accounts
+// count once known.
+std::uint64_t estimate_output_bytes(const Scenario& scenario, std::uint64_t imported_accounts = 0);
+
 }  // namespace cascade

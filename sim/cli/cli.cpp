@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -38,6 +39,7 @@ struct RunArguments {
     std::string report;              // HTML report to build after the run, if any
     std::string resume;              // a stopped run's results file to finish, if any
     std::uint64_t memory_limit = 0;  // bytes; 0: the default
+    bool no_space_check = false;     // write even if the file may not fit the disk
 };
 
 int command_validate(const ScenarioOptions& arguments) {
@@ -106,6 +108,14 @@ int command_run(const RunArguments& arguments, const char* executable) {
     const Scenario& scenario = plan.scenario;
     const std::filesystem::path& output = plan.output;
     check_output_path(output);
+    if (!arguments.no_space_check) {
+        std::error_code unknown;
+        const std::filesystem::space_info space = std::filesystem::space(
+            output.has_parent_path() ? output.parent_path() : std::filesystem::path("."), unknown);
+        if (!unknown) {
+            check_output_space(output, estimate_output_bytes(scenario), space.available);
+        }
+    }
 
     ProgressReporter progress(scenario.simulation.paths,
                               ProgressReporter::mode_for(arguments.quiet));
@@ -181,6 +191,9 @@ int run_cli(int argc, char** argv) {
                      "machine's memory); a run estimated above it is refused before it starts")
         ->transform(CLI::AsSizeValue(false))
         ->type_name("SIZE");
+    run_command->add_flag("--no-space-check", run.no_space_check,
+                          "Run even when the results file, at its largest (uncompressed), may "
+                          "not fit the free space of its file system");
     CLI::Option* resume_option =
         run_command
             ->add_option("--resume", run.resume,

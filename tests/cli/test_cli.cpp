@@ -467,6 +467,31 @@ TEST_CASE("sweep and tune from the command line: tables, files, exit codes") {
 
 namespace cascade {
 
+TEST_CASE("a run whose results may not fit the disk is refused before it starts") {
+    test::TempDir dir;
+    const auto out = dir / "huge.h5";
+    // 10,000 sample paths of 2e8 accounts each: 134,000 GiB of events at most.
+    const std::vector<std::string> huge = {"run",   kFlashCrash,
+                                           "-o",    out.string(),
+                                           "--set", "/population/cohorts/0/accounts=100000000",
+                                           "--set", "/population/cohorts/2/accounts=100000000",
+                                           "--set", "/output/sample_paths=10000",
+                                           "--set", "/output/max_events_per_path=1000000000000"};
+    const auto refused = test::run_cascade(huge);
+    CHECK(refused.exit_code == 2);
+    CHECK(contains(refused.err, "huge.h5: the results could take up to 134110.70 GiB"));
+    CHECK(contains(refused.err, "GiB free"));
+    CHECK(!std::filesystem::exists(out));
+    // Told to write anyway, the run still refuses: its memory does not fit either.
+    std::vector<std::string> anyway = huge;
+    anyway.emplace_back("--no-space-check");
+    const auto memory = test::run_cascade(anyway);
+    CHECK(memory.exit_code == 2);
+    CHECK(contains(memory.err, "would hold"));
+    CHECK(!contains(memory.err, "the results could take"));
+    CHECK(!std::filesystem::exists(out));
+}
+
 TEST_CASE("a run estimated above the memory limit is refused before it starts") {
     test::TempDir dir;
     const auto out = dir / "big.h5";

@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <iterator>
 #include <vector>
 
 #include <doctest/doctest.h>
 
+#include "output/results_writer.hpp"
+#include "sim/errors.hpp"
 #include "sim/run.hpp"
 #include "support/support.hpp"
 
@@ -85,6 +88,39 @@ TEST_CASE("the memory estimate counts the sample paths' events, at most max_even
     doc["venue"]["partial_liquidation"] = {{"close_factor", 0.5}, {"max_partials", 2}};
     const std::uint64_t partial_none = estimate(0, 1'000'000);
     CHECK(estimate(8, 1'000'000) - partial_none == kTwice * 8 * 1800 * kEvent);
+}
+
+}  // namespace cascade
+
+namespace cascade {
+
+TEST_CASE("the output estimate bounds the file a run writes, loose only by the unused events") {
+    test::TempDir dir;
+    nlohmann::json doc = test::two_sided_crash_scenario();  // 600 accounts, 64 paths
+    doc["output"]["sample_paths"] = 64;                     // every path's events
+    doc["output"]["compression"] = 0;                       // the estimate is uncompressed
+    const Scenario scenario = test::scenario_from(doc);
+    const Results results = run_simulation(scenario);
+    write_results(dir / "out.h5", results, scenario);
+    const std::uint64_t written = std::filesystem::file_size(dir / "out.h5");
+    const std::uint64_t estimate = estimate_output_bytes(scenario);
+    CHECK(written <= estimate);
+    // The estimate allows every account's liquidation on every sample path; the
+    // rest of it (columns, bands, samples, metadata) is what the file holds.
+    const std::uint64_t unused_events = (std::uint64_t{64} * 600 - results.events.size()) * 72;
+    CHECK(estimate - written <= unused_events + (1u << 20) + scenario.resolved_json.size());
+    CHECK(estimate - written >= unused_events);
+}
+
+TEST_CASE("a results file that may not fit the disk is refused, naming the sizes") {
+    check_output_space("out.h5", 1000, 1000);
+    CHECK_THROWS_WITH_AS(check_output_space("big.h5", 3ULL << 30, 1ULL << 30),
+                         doctest::Contains("big.h5: the results could take up to 3.00 GiB"),
+                         InputError);
+    CHECK_THROWS_WITH_AS(check_output_space("big.h5", 3ULL << 30, 1ULL << 30),
+                         doctest::Contains("1.00 GiB free"), InputError);
+    CHECK_THROWS_WITH_AS(check_output_space("big.h5", 3ULL << 30, 1ULL << 30),
+                         doctest::Contains("--no-space-check"), InputError);
 }
 
 }  // namespace cascade
