@@ -37,7 +37,7 @@ class QuantileSketch {
   public:
     // The bucket a value falls in: sign 0 for zero, +1 or -1 with the bucket
     // of |x|, 2 for NaN. Computed apart from add() so that the parallel part
-    // of a run pays for the logarithm.
+    // of a run pays for the mapping, and the serial merge only counts.
     struct Bucket {
         std::int32_t key = 0;
         std::int32_t sign = 0;
