@@ -306,10 +306,55 @@ void add_to_sketches(std::vector<std::vector<QuantileSketch>>& sketches,
 
 constexpr double kLedgerTolerance = 1e-9;
 
+// A stopped run's saved items by name: the sample sets, and the sketched
+// series of its checkpoint.
+const std::string& name_of(const SampleSet& set) {
+    return set.info.name;
+}
+const std::string& name_of(const Checkpoint::SketchedSeries& series) {
+    return series.name;
+}
+template <class Item>
+const Item* find_named(const std::vector<Item>& items, std::string_view name) {
+    const auto it = std::find_if(items.begin(), items.end(),
+                                 [&](const Item& item) { return name_of(item) == name; });
+    return it == items.end() ? nullptr : &*it;
+}
+// One that check_resume_state has made sure is there.
+template <class Item>
+const Item& named(const std::vector<Item>& items, std::string_view name) {
+    return *find_named(items, name);
+}
+
+std::string_view series_name(SeriesKind kind) {
+    return kSeriesNames[static_cast<std::size_t>(kind)];
+}
+
+// Exact bands, resumed: the stopped run's `resumed` paths' values of one
+// series into its by-point buffer (rows of `paths`), and its moments
+// replayed block by block as the uninterrupted run merges them.
+void replay_exact_bands(const SampleSet& saved, std::uint64_t resumed, std::uint64_t paths,
+                        HugeBuffer<double>& by_point, PointMoments& moments) {
+    const std::size_t points = saved.values.cols;
+    for (std::uint64_t p = 0; p < resumed; ++p) {
+        for (std::size_t k = 0; k < points; ++k) {
+            by_point.data()[k * paths + p] = saved.values(p, k);
+        }
+    }
+    for (std::uint64_t first = 0; first < resumed; first += kBlockPaths) {
+        PointMoments block(points);
+        for (std::uint64_t p = first; p < first + kBlockPaths; ++p) {
+            block.add(std::span<const double>(saved.values.row(p), points));
+        }
+        moments.merge(block);
+    }
+}
+
 // Checks that a stopped run's state fits the scenario and population of the
-// run continuing it; throws InputError naming the file otherwise.
+// run continuing it, and its checkpoint the run's bands (`exact_bands` or
+// sketched); throws InputError naming the file otherwise.
 void check_resume_state(const ResumeState& state, const Scenario& scenario,
-                        const Population& population, std::uint64_t kept) {
+                        const Population& population, std::uint64_t kept, bool exact_bands) {
     const std::string source = state.file.string();
     const auto refuse = [&](const std::string& message) {
         throw InputError({Diagnostic{source, "", message}});
@@ -336,26 +381,21 @@ void check_resume_state(const ResumeState& state, const Scenario& scenario,
     }
     const auto check_matrix = [&](const std::vector<SampleSet>& sets, std::string_view group,
                                   std::string_view name, std::uint64_t rows) {
-        const auto it = std::find_if(sets.begin(), sets.end(),
-                                     [&](const SampleSet& s) { return s.info.name == name; });
-        if (it == sets.end() || it->values.rows != rows || it->values.cols != points) {
+        const SampleSet* set = find_named(sets, name);
+        if (set == nullptr || set->values.rows != rows || set->values.cols != points) {
             refuse(fmt::format("{}/{} is missing or is not {} x {}", group, name, rows, points));
         }
     };
     check_matrix(state.samples, "/samples", "price", std::min(kept, done));
     check_matrix(state.samples, "/samples", "exogenous_price", std::min(kept, done));
-    const bool exact =
-        scenario.output.bands_for(scenario.simulation.paths, points) == BandMethod::exact;
     for (SeriesKind kind : scenario.output.series) {
-        const std::string_view name = kSeriesNames[static_cast<std::size_t>(kind)];
-        if (exact) {
+        const std::string_view name = series_name(kind);
+        if (exact_bands) {
             check_matrix(state.checkpoint.series_values, "/checkpoint/series", name, done);
             continue;
         }
-        const auto& sketched = state.checkpoint.sketched_series;
-        const auto it = std::find_if(sketched.begin(), sketched.end(),
-                                     [&](const auto& s) { return s.name == name; });
-        if (it == sketched.end() || it->count != done || it->mean.size() != points ||
+        const Checkpoint::SketchedSeries* it = find_named(state.checkpoint.sketched_series, name);
+        if (it == nullptr || it->count != done || it->mean.size() != points ||
             it->m2.size() != points) {
             refuse(
                 fmt::format("/checkpoint/sketch/{} is missing or is not of {} paths at {} "
@@ -394,11 +434,6 @@ void check_resume_state(const ResumeState& state, const Scenario& scenario,
                             e.path));
         }
     }
-}
-
-const SampleSet& named(const std::vector<SampleSet>& sets, std::string_view name) {
-    return *std::find_if(sets.begin(), sets.end(),
-                         [&](const SampleSet& s) { return s.info.name == name; });
 }
 
 }  // namespace
@@ -586,7 +621,7 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     const std::uint64_t resumed = options.resume != nullptr ? options.resume->paths_completed : 0;
     if (options.resume != nullptr) {
         const ResumeState& state = *options.resume;
-        check_resume_state(state, scenario, population, kept);
+        check_resume_state(state, scenario, population, kept, exact_bands);
         for (PathColumn& column : results.paths) {
             const auto& saved =
                 std::find_if(state.paths.begin(), state.paths.end(), [&](const PathColumn& c) {
@@ -600,12 +635,13 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         }
         results.events = state.events;
         cohort_liquidations = state.checkpoint.cohort_liquidations;
-        for (std::size_t s = 0; s < recorded.size() && !exact_bands; ++s) {
-            const auto& saved = *std::find_if(
-                state.checkpoint.sketched_series.begin(), state.checkpoint.sketched_series.end(),
-                [&](const auto& c) {
-                    return c.name == kSeriesNames[static_cast<std::size_t>(recorded[s])];
-                });
+        for (std::size_t s = 0; s < recorded.size(); ++s) {
+            if (exact_bands) {
+                replay_exact_bands(named(state.checkpoint.series_values, series_name(recorded[s])),
+                                   resumed, paths, by_point[s], moments[s]);
+                continue;
+            }
+            const auto& saved = named(state.checkpoint.sketched_series, series_name(recorded[s]));
             moments[s].count = saved.count;
             moments[s].mean = saved.mean;
             moments[s].m2 = saved.m2;
@@ -613,23 +649,6 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
                 sketches[s][static_cast<std::size_t>(point)].add(
                     {static_cast<std::int32_t>(key), static_cast<std::int32_t>(sign)},
                     static_cast<std::uint64_t>(count));
-            }
-        }
-        for (std::size_t s = 0; s < recorded.size() && exact_bands; ++s) {
-            const Matrix& saved = named(state.checkpoint.series_values,
-                                        kSeriesNames[static_cast<std::size_t>(recorded[s])])
-                                      .values;
-            for (std::uint64_t p = 0; p < resumed; ++p) {
-                for (std::size_t k = 0; k < points; ++k) {
-                    by_point[s].data()[k * paths + p] = saved(p, k);
-                }
-            }
-            for (std::uint64_t first = 0; first < resumed; first += kBlockPaths) {
-                PointMoments block(points);
-                for (std::uint64_t p = first; p < first + kBlockPaths; ++p) {
-                    block.add(std::span<const double>(saved.row(p), points));
-                }
-                moments[s].merge(block);
             }
         }
         if (options.on_progress) {
@@ -846,13 +865,23 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
         Checkpoint& checkpoint = results.checkpoint;
         checkpoint.population_fingerprint = fingerprint(population);
         checkpoint.cohort_liquidations = cohort_liquidations;
-        for (std::size_t s = 0; s < recorded.size() && !exact_bands; ++s) {
+        for (std::size_t s = 0; s < recorded.size(); ++s) {
+            if (exact_bands) {
+                const DatasetInfo info = series_info(recorded[s]);
+                SampleSet values{{info.name, info.units,
+                                  info.description +
+                                      " of every completed path at every grid point, row per path"},
+                                 Matrix(done, points)};
+                for (std::uint64_t p = 0; p < done; ++p) {
+                    for (std::size_t k = 0; k < points; ++k) {
+                        values.values(p, k) = by_point[s].data()[k * stride + p];
+                    }
+                }
+                checkpoint.series_values.push_back(std::move(values));
+                continue;
+            }
             Checkpoint::SketchedSeries state{
-                std::string(kSeriesNames[static_cast<std::size_t>(recorded[s])]),
-                done,
-                moments[s].mean,
-                moments[s].m2,
-                {}};
+                std::string(series_name(recorded[s])), done, moments[s].mean, moments[s].m2, {}};
             for (std::size_t k = 0; k < points; ++k) {
                 for (const QuantileSketch::Count& c : sketches[s][k].counts()) {
                     state.buckets.push_back({static_cast<std::int64_t>(k), c.bucket.sign,
@@ -860,19 +889,6 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
                 }
             }
             checkpoint.sketched_series.push_back(std::move(state));
-        }
-        for (std::size_t s = 0; s < recorded.size() && exact_bands; ++s) {
-            const DatasetInfo info = series_info(recorded[s]);
-            SampleSet values{
-                {info.name, info.units,
-                 info.description + " of every completed path at every grid point, row per path"},
-                Matrix(done, points)};
-            for (std::uint64_t p = 0; p < done; ++p) {
-                for (std::size_t k = 0; k < points; ++k) {
-                    values.values(p, k) = by_point[s].data()[k * stride + p];
-                }
-            }
-            checkpoint.series_values.push_back(std::move(values));
         }
     }
     results.first_imported_account = population.first_imported;
