@@ -61,30 +61,57 @@ void write_provenance(H5::Group& root, const std::string& filetype, std::span<co
     set_attribute(root, "created_utc", utc_now_iso8601());
 }
 
-void write_hdf5_atomically(const std::filesystem::path& path,
-                           const std::function<void(H5::H5File&)>& fill) {
-    namespace fs = std::filesystem;
-    check_output_path(path);
-    const fs::path temporary =
-        path.parent_path() / fmt::format(".{}.{}.tmp", path.filename().string(), ::getpid());
+AtomicH5File::AtomicH5File(std::filesystem::path path) : path_(std::move(path)) {
+    check_output_path(path_);
+    temporary_ =
+        path_.parent_path() / fmt::format(".{}.{}.tmp", path_.filename().string(), ::getpid());
     H5::Exception::dontPrint();
     try {
-        {
-            H5::H5File file(temporary.string(), H5F_ACC_TRUNC);
-            fill(file);
-            file.close();
-        }
-        fs::rename(temporary, path);
+        file_ = H5::H5File(temporary_.string(), H5F_ACC_TRUNC);
     } catch (const H5::Exception& e) {
         std::error_code ignored;
-        fs::remove(temporary, ignored);
-        throw std::runtime_error(fmt::format("{}: writing results failed: {} ({})", path.string(),
-                                             e.getDetailMsg(), e.getFuncName()));
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove(temporary, ignored);
-        throw;
+        std::filesystem::remove(temporary_, ignored);
+        throw write_error(path_, e);
     }
+}
+
+AtomicH5File::~AtomicH5File() {
+    if (committed_) {
+        return;
+    }
+    try {
+        file_.close();
+    } catch (const H5::Exception&) {
+        // Removed below whatever state it is in.
+    }
+    std::error_code ignored;
+    std::filesystem::remove(temporary_, ignored);
+}
+
+void AtomicH5File::commit() {
+    try {
+        file_.close();
+    } catch (const H5::Exception& e) {
+        throw write_error(path_, e);
+    }
+    std::filesystem::rename(temporary_, path_);
+    committed_ = true;
+}
+
+std::runtime_error write_error(const std::filesystem::path& path, const H5::Exception& e) {
+    return std::runtime_error(fmt::format("{}: writing results failed: {} ({})", path.string(),
+                                          e.getDetailMsg(), e.getFuncName()));
+}
+
+void write_hdf5_atomically(const std::filesystem::path& path,
+                           const std::function<void(H5::H5File&)>& fill) {
+    AtomicH5File out(path);
+    try {
+        fill(out.file());
+    } catch (const H5::Exception& e) {
+        throw write_error(path, e);
+    }
+    out.commit();
 }
 
 namespace {
@@ -108,11 +135,7 @@ std::vector<unsigned char> shuffled(const unsigned char* bytes, std::size_t size
     return out;
 }
 
-// The filters write_chunked knows how to apply: shuffle, then deflate.
-struct ChunkFilters {
-    bool shuffle = false;
-    int deflate_level = -1;  // -1: no deflate
-};
+}  // namespace
 
 std::optional<ChunkFilters> chunk_filters(const H5::DSetCreatPropList& properties) {
     ChunkFilters filters;
@@ -136,12 +159,12 @@ std::optional<ChunkFilters> chunk_filters(const H5::DSetCreatPropList& propertie
     return filters;
 }
 
-// One chunk through the filters: what H5Dwrite_chunk stores.
-std::vector<unsigned char> filtered_chunk(const unsigned char* bytes, std::size_t size,
-                                          std::size_t element, const ChunkFilters& filters) {
+std::vector<unsigned char> filtered_chunk(std::span<const unsigned char> bytes, std::size_t element,
+                                          const ChunkFilters& filters) {
+    const std::size_t size = bytes.size();
     std::vector<unsigned char> chunk = filters.shuffle
-                                           ? shuffled(bytes, size, element)
-                                           : std::vector<unsigned char>(bytes, bytes + size);
+                                           ? shuffled(bytes.data(), size, element)
+                                           : std::vector<unsigned char>(bytes.begin(), bytes.end());
     if (filters.deflate_level < 0) {
         return chunk;
     }
@@ -156,7 +179,13 @@ std::vector<unsigned char> filtered_chunk(const unsigned char* bytes, std::size_
     return compressed;
 }
 
-}  // namespace
+void store_chunk(const H5::DataSet& set, std::span<const hsize_t> offset,
+                 std::span<const unsigned char> chunk) {
+    if (H5Dwrite_chunk(set.getId(), H5P_DEFAULT, 0, offset.data(), chunk.size(), chunk.data()) <
+        0) {
+        throw H5::DataSetIException("store_chunk", "H5Dwrite_chunk failed");
+    }
+}
 
 void write_chunked(H5::DataSet& set, const RowWriter& rows, unsigned threads) {
     const H5::DataType type = set.getDataType();
@@ -206,15 +235,12 @@ void write_chunked(H5::DataSet& set, const RowWriter& rows, unsigned threads) {
                 rows(first_row, chunk_rows, bytes.data());
                 std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(chunk_rows * row),
                           bytes.end(), 0);
-                stored[c] = filtered_chunk(bytes.data(), chunk_bytes, element, *filters);
+                stored[c] = filtered_chunk(bytes, element, *filters);
             });
         });
         for (hsize_t c = 0; c < count; ++c) {
             const std::array<hsize_t, 2> offset = {(first + c) * chunk[0], 0};
-            if (H5Dwrite_chunk(set.getId(), H5P_DEFAULT, 0, offset.data(), stored[c].size(),
-                               stored[c].data()) < 0) {
-                throw H5::DataSetIException("write_chunked", "H5Dwrite_chunk failed");
-            }
+            store_chunk(set, offset, stored[c]);
         }
     }
 }

@@ -5,8 +5,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <H5Cpp.h>
 
@@ -56,12 +59,56 @@ void describe(H5::H5Object& object, const std::string& units, const std::string&
 // cascade_version, git_revision, created_utc.
 void write_provenance(H5::Group& root, const std::string& filetype, std::span<const int> version);
 
-// Writes an HDF5 file through `fill` under a temporary name in the target's
-// directory, then renames it into place: a failure (the temporary file is
-// removed) never leaves a truncated file under `path`. Checks the path first
-// (see check_output_path); HDF5 failures become std::runtime_error naming it.
+// An HDF5 file written under a temporary name in the target's directory and
+// renamed into place by commit(): a failure, or destruction before commit(),
+// removes the temporary file, so no truncated file is ever left under `path`.
+class AtomicH5File {
+  public:
+    // Checks the path first (see check_output_path), then creates the
+    // temporary file; HDF5 failures become std::runtime_error naming `path`.
+    explicit AtomicH5File(std::filesystem::path path);
+    ~AtomicH5File();
+    AtomicH5File(const AtomicH5File&) = delete;
+    AtomicH5File& operator=(const AtomicH5File&) = delete;
+
+    H5::H5File& file() { return file_; }
+    const std::filesystem::path& path() const { return path_; }
+    // Closes the file and renames it into place.
+    void commit();
+
+  private:
+    std::filesystem::path path_;
+    std::filesystem::path temporary_;
+    H5::H5File file_;
+    bool committed_ = false;
+};
+
+// The error for an HDF5 failure while writing `path`.
+std::runtime_error write_error(const std::filesystem::path& path, const H5::Exception& e);
+
+// Writes an HDF5 file through `fill` as an AtomicH5File.
 void write_hdf5_atomically(const std::filesystem::path& path,
                            const std::function<void(H5::H5File&)>& fill);
+
+// The filters cascade puts on chunked datasets: byte shuffle, then deflate.
+struct ChunkFilters {
+    bool shuffle = false;
+    int deflate_level = -1;  // -1: no deflate
+};
+
+// The filters of a dataset's creation properties; nullopt when they are
+// anything other than ChunkFilters describes.
+std::optional<ChunkFilters> chunk_filters(const H5::DSetCreatPropList& properties);
+
+// One whole chunk of `element`-byte values through `filters`, as HDF5's
+// filter pipeline would store it (H5Zshuffle.c, H5Zdeflate.c).
+std::vector<unsigned char> filtered_chunk(std::span<const unsigned char> bytes, std::size_t element,
+                                          const ChunkFilters& filters);
+
+// Stores a filtered chunk at `offset` (one index per dimension) with
+// H5Dwrite_chunk; throws H5::DataSetIException.
+void store_chunk(const H5::DataSet& set, std::span<const hsize_t> offset,
+                 std::span<const unsigned char> chunk);
 
 // Fills the chunked dataset `set`, whose chunks are whole rows, row by row:
 // `rows(first, count, out)` writes rows [first, first + count) in the

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include <H5Cpp.h>
 #include <fmt/format.h>
+#include <tbb/task_arena.h>
 
+#include "output/event_table.hpp"
 #include "output/hdf5_support.hpp"
 #include "sim/errors.hpp"
 
@@ -66,71 +69,21 @@ class Writer {
     unsigned threads_;
 };
 
-// Sets chunking (and compression) on `properties` for a 1-D table of `rows`.
-void chunk_table(H5::DSetCreatPropList& properties, hsize_t rows, std::size_t row_bytes,
-                 unsigned compression) {
-    if (rows == 0) {
-        return;
-    }
-    const hsize_t chunk = std::clamp<hsize_t>((1u << 20) / row_bytes, 1, rows);
-    properties.setChunk(1, &chunk);
-    if (compression > 0) {
-        properties.setShuffle();
-        properties.setDeflate(static_cast<int>(compression));
-    }
-}
-
 // A 1-D dataset of `rows` records, written from `data` (memory layout
 // `memory_type`) when there are any.
 H5::DataSet write_rows(const H5::Group& group, const std::string& name,
                        const H5::DataType& file_type, const H5::DataType& memory_type,
-                       const void* data, hsize_t rows,
-                       const H5::DSetCreatPropList& properties = H5::DSetCreatPropList::DEFAULT) {
-    H5::DataSet set = group.createDataSet(name, file_type, H5::DataSpace(1, &rows), properties);
+                       const void* data, hsize_t rows) {
+    H5::DataSet set = group.createDataSet(name, file_type, H5::DataSpace(1, &rows));
     if (rows > 0) {
         set.write(data, memory_type);
     }
     return set;
 }
 
-void write_events(Writer& writer, const H5::Group& group, const Results& results) {
-    const std::vector<LiquidationEvent>& events = results.events;
-    const H5::CompType type = liquidation_event_type();
-    const hsize_t rows = events.size();
-    H5::DSetCreatPropList properties;
-    chunk_table(properties, rows, sizeof(LiquidationEvent), writer.compression());
-    // Packed in the file: no padding bytes (whose content would be arbitrary).
-    H5::CompType file_type(
-        H5Tcopy(type.getId()));  // a distinct type: the copy constructor shares the id
-    file_type.pack();
-    H5::DataSet set =
-        group.createDataSet("liquidations", file_type, H5::DataSpace(1, &rows), properties);
-    if (rows > 0) {
-        // Packed member by member as each chunk is filled, on the writer's threads.
-        struct Member {
-            std::size_t from;  // offset in LiquidationEvent
-            std::size_t to;    // offset in the packed row
-            std::size_t size;
-        };
-        std::vector<Member> members;
-        for (int i = 0; i < type.getNmembers(); ++i) {
-            const auto index = static_cast<unsigned>(i);
-            members.push_back({type.getMemberOffset(index), file_type.getMemberOffset(index),
-                               type.getMemberDataType(index).getSize()});
-        }
-        const std::size_t packed = file_type.getSize();
-        write_chunked(
-            set,
-            [&](hsize_t first, hsize_t count, unsigned char* out) {
-                for (hsize_t r = 0; r < count; ++r) {
-                    const auto* event = reinterpret_cast<const unsigned char*>(&events[first + r]);
-                    for (const Member& m : members) {
-                        std::memcpy(out + r * packed + m.to, event + m.from, m.size);
-                    }
-                }
-            },
-            writer.threads());
-    }
+// Describes the events table once every event is in it.
+void describe_events(EventTable& table, const Results& results) {
+    H5::DataSet& set = table.dataset();
     describe(set, "see columns",
              "liquidations on the sample paths (the first max_per_path of each), in path then "
              "time order: path, step, cascade round, account index, cohort index, side (+1 long, "
@@ -271,7 +224,8 @@ void write_checkpoint(Writer& writer, const Checkpoint& checkpoint, bool exact_b
     describe(counts, "accounts", "per cohort, accounts liquidated summed over the completed paths");
 }
 
-void write_contents(H5::H5File& file, const Results& results, const Scenario& scenario) {
+void write_contents(H5::H5File& file, EventTable& events, const Results& results,
+                    const Scenario& scenario) {
     H5::Group root = file.openGroup("/");
     write_provenance(root, "cascade-results", kFormatVersion);
     set_attribute(root, "scenario_name", scenario.name);
@@ -332,7 +286,7 @@ void write_contents(H5::H5File& file, const Results& results, const Scenario& sc
         writer.dataset(samples, s.info.name, s.values.data, {s.values.rows, s.values.cols}, s.info);
     }
 
-    write_events(writer, writer.group("/events", "what happened on the sample paths"), results);
+    describe_events(events, results);
     write_population(writer, results);
 
     if (results.run.paths_completed < results.run.paths) {
@@ -389,8 +343,52 @@ void check_output_space(const fs::path& path, std::uint64_t bytes, std::uint64_t
                     static_cast<double>(bytes) / kGiB, static_cast<double>(available) / kGiB)}});
 }
 
+struct ResultsFile::Contents {
+    AtomicH5File out;
+    // Holds HDF5 handles into the file, so it goes before the file is closed.
+    std::optional<EventTable> events;
+
+    Contents(const fs::path& path, unsigned compression) : out(path) {
+        try {
+            H5::Group group = out.file().createGroup("/events");
+            set_attribute(group, "description", std::string("what happened on the sample paths"));
+            events.emplace(group, "liquidations", compression, path.string());
+        } catch (const H5::Exception& e) {
+            throw write_error(path, e);
+        }
+    }
+};
+
+ResultsFile::ResultsFile(const fs::path& path, const Scenario& scenario)
+    : scenario_(scenario),
+      contents_(std::make_unique<Contents>(path, scenario.output.compression)) {}
+
+ResultsFile::~ResultsFile() = default;
+
+EventSink& ResultsFile::events() {
+    return *contents_->events;
+}
+
+void ResultsFile::commit(const Results& results) {
+    try {
+        contents_->events->close();
+        write_contents(contents_->out.file(), *contents_->events, results, scenario_);
+    } catch (const H5::Exception& e) {
+        throw write_error(contents_->out.path(), e);
+    }
+    contents_->events.reset();
+    contents_->out.commit();
+}
+
 void write_results(const fs::path& path, const Results& results, const Scenario& scenario) {
-    write_hdf5_atomically(path, [&](H5::H5File& file) { write_contents(file, results, scenario); });
+    ResultsFile file(path, scenario);
+    // The events' chunks are compressed on the run's number of threads.
+    tbb::task_arena arena(static_cast<int>(std::max(1u, results.run.threads)));
+    arena.execute([&] {
+        file.events().append(results.events);
+        file.events().close();
+    });
+    file.commit(results);
 }
 
 }  // namespace cascade

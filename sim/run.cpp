@@ -633,7 +633,9 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
             const Matrix& saved = named(state.samples, samples->info.name).values;
             std::copy(saved.data.begin(), saved.data.end(), samples->values.data.begin());
         }
-        results.events = state.events;
+        if (options.events == nullptr) {
+            results.events = state.events;
+        }
         cohort_liquidations = state.checkpoint.cohort_liquidations;
         for (std::size_t s = 0; s < recorded.size(); ++s) {
             if (exact_bands) {
@@ -740,44 +742,63 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     std::uint64_t next_block = resumed / kBlockPaths;
     std::uint64_t paths_done = resumed;
     arena.execute([&] {
-        tbb::parallel_pipeline(std::size_t{4} * results.run.threads,
-                               tbb::make_filter<void, std::uint64_t>(
-                                   tbb::filter_mode::serial_in_order,
-                                   [&](tbb::flow_control& control) -> std::uint64_t {
-                                       if (next_block == blocks ||
-                                           (options.stop != nullptr && options.stop->load() != 0)) {
-                                           control.stop();
-                                           return 0;
-                                       }
-                                       return next_block++;
-                                   }) &
-                                   tbb::make_filter<std::uint64_t, BlockResult>(
-                                       tbb::filter_mode::parallel, simulate_block) &
-                                   tbb::make_filter<BlockResult, void>(
-                                       tbb::filter_mode::serial_in_order, [&](BlockResult&& r) {
-                                           for (std::size_t s = 0; s < recorded.size(); ++s) {
-                                               moments[s].merge(r.moments[s]);
-                                           }
-                                           if (!exact_bands) {
-                                               add_to_sketches(sketches, r.buckets, r.count);
-                                           }
-                                           for (std::size_t c = 0; c < cohorts; ++c) {
-                                               cohort_liquidations[c] += r.cohort_liquidations[c];
-                                           }
-                                           // Moved, not copied, when it is the first with any
-                                           // (the sample paths are usually all in the first block).
-                                           if (results.events.empty()) {
-                                               results.events = std::move(r.events);
-                                           } else {
-                                               results.events.insert(results.events.end(),
-                                                                     r.events.begin(),
-                                                                     r.events.end());
-                                           }
-                                           paths_done += r.count;
-                                           if (options.on_progress) {
-                                               options.on_progress(paths_done);
-                                           }
-                                       }));
+        try {
+            if (options.events != nullptr && options.resume != nullptr) {
+                options.events->append(options.resume->events);
+            }
+            tbb::parallel_pipeline(
+                std::size_t{4} * results.run.threads,
+                tbb::make_filter<void, std::uint64_t>(
+                    tbb::filter_mode::serial_in_order,
+                    [&](tbb::flow_control& control) -> std::uint64_t {
+                        if (next_block == blocks ||
+                            (options.stop != nullptr && options.stop->load() != 0)) {
+                            control.stop();
+                            return 0;
+                        }
+                        return next_block++;
+                    }) &
+                    tbb::make_filter<std::uint64_t, BlockResult>(tbb::filter_mode::parallel,
+                                                                 simulate_block) &
+                    tbb::make_filter<BlockResult, void>(
+                        tbb::filter_mode::serial_in_order, [&](BlockResult&& r) {
+                            for (std::size_t s = 0; s < recorded.size(); ++s) {
+                                moments[s].merge(r.moments[s]);
+                            }
+                            if (!exact_bands) {
+                                add_to_sketches(sketches, r.buckets, r.count);
+                            }
+                            for (std::size_t c = 0; c < cohorts; ++c) {
+                                cohort_liquidations[c] += r.cohort_liquidations[c];
+                            }
+                            // Streamed, or kept: moved, not copied, when it is the first
+                            // with any (the sample paths are usually all in the first block).
+                            if (options.events != nullptr) {
+                                options.events->append(r.events);
+                            } else if (results.events.empty()) {
+                                results.events = std::move(r.events);
+                            } else {
+                                results.events.insert(results.events.end(), r.events.begin(),
+                                                      r.events.end());
+                            }
+                            paths_done += r.count;
+                            if (options.on_progress) {
+                                options.on_progress(paths_done);
+                            }
+                        }));
+        } catch (...) {
+            if (options.events != nullptr) {
+                try {
+                    options.events->close();
+                } catch (...) {
+                    // The run's own failure is the one to report.
+                }
+            }
+            throw;
+        }
+        if (options.events != nullptr) {
+            options.events->close();
+        }
     });
     const auto simulated = Clock::now();
 

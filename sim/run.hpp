@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <span>
 
 #include "output/results.hpp"
 #include "output/resume_state.hpp"
@@ -17,6 +18,22 @@ namespace cascade {
 // sums are merged in block order: the block layout is part of what makes a
 // result bit-identical for any number of threads.
 inline constexpr std::uint64_t kBlockPaths = 64;
+
+// Where a run's sample-path liquidation events go as it produces them,
+// instead of Results::events: a results file can then store them while the
+// simulation goes on (output/event_table.hpp).
+class EventSink {
+  public:
+    virtual ~EventSink() = default;
+    // The next events, in path then time order. Called from one thread at a
+    // time, inside the run's task arena, so work it spawns there runs on the
+    // run's threads.
+    virtual void append(std::span<const LiquidationEvent> events) = 0;
+    // No more events: finish what append started. Called once, inside the
+    // run's task arena, also when the run fails (then it must not throw
+    // while another exception is in flight; run_simulation discards it).
+    virtual void close() = 0;
+};
 
 struct RunOptions {
     // The cursor engine; the reference scan engine gives the same results,
@@ -34,6 +51,9 @@ struct RunOptions {
     // an uninterrupted run. Throws InputError if the state does not fit the
     // scenario or the population it builds.
     const ResumeState* resume = nullptr;
+    // When set: the sample paths' liquidation events (a resumed run's saved
+    // ones first) go here as blocks merge, and Results::events stays empty.
+    EventSink* events = nullptr;
     // The run refuses to start when estimate_run_memory exceeds this; 0 means
     // the default, 80 % of the machine's physical memory.
     std::uint64_t memory_limit_bytes = 0;

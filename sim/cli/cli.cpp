@@ -126,11 +126,14 @@ int command_run(const RunArguments& arguments, const char* executable) {
     options.resume = plan.resume ? &*plan.resume : nullptr;
     options.memory_limit_bytes = arguments.memory_limit;
     options.on_progress = [&](std::uint64_t done) { progress.update(done); };
+    // The sample paths' events are stored while the run goes on.
+    ResultsFile file(output, scenario);
+    options.events = &file.events();
     const Results results = run_simulation(scenario, options);
     progress.finish();
 
     const auto write_start = std::chrono::steady_clock::now();
-    write_results(output, results, scenario);
+    file.commit(results);
     const auto finished = std::chrono::steady_clock::now();
     if (results.run.paths_completed < results.run.paths) {
         // Stopped by a signal: what was done is saved, marked incomplete.

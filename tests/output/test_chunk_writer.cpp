@@ -1,5 +1,6 @@
-// write_chunked stores exactly the chunks HDF5's own filter pipeline stores:
-// the same bytes after shuffle and deflate, the last chunk padded the same way.
+// write_chunked and EventTable store exactly the chunks HDF5's own filter
+// pipeline stores: the same bytes after shuffle and deflate, the last chunk
+// padded the same way.
 
 #include <doctest/doctest.h>
 
@@ -8,7 +9,9 @@
 #include <vector>
 
 #include <H5Cpp.h>
+#include <tbb/task_arena.h>
 
+#include "output/event_table.hpp"
 #include "output/hdf5_support.hpp"
 #include "sim/random/streams.hpp"
 #include "support/support.hpp"
@@ -132,6 +135,83 @@ TEST_CASE("write_chunked fills rows through a callback: a packed table from padd
     REQUIRE(got.size() == expected.size());
     for (std::size_t c = 0; c < got.size(); ++c) {
         CHECK(got[c].second == expected[c].second);
+    }
+}
+
+TEST_CASE("EventTable streams events into the chunks HDF5's pipeline stores for the whole table") {
+    const std::uint64_t chunk = EventTable::kChunkRows;
+    auto rng = make_stream(12, 0, StreamPurpose::price_diffusion);
+    test::TempDir dir;
+    H5::H5File file((dir / "events.h5").string(), H5F_ACC_TRUNC);
+    H5::Group group = file.createGroup("/events");
+    H5::CompType packed(H5Tcopy(liquidation_event_type().getId()));
+    packed.pack();
+    // No rows, a few (one chunk of exactly them), exactly one full chunk,
+    // and two full chunks plus a partial one.
+    for (const std::uint64_t rows : {std::uint64_t{0}, std::uint64_t{5}, chunk, 2 * chunk + 17}) {
+        for (const unsigned level : {0u, 1u}) {
+            INFO(rows << " rows, level " << level);
+            std::vector<LiquidationEvent> events(rows);
+            for (std::uint64_t i = 0; i < rows; ++i) {
+                LiquidationEvent& e = events[i];
+                e.path = i / 1000;
+                e.step = static_cast<std::uint32_t>(i % 720);
+                e.account = static_cast<std::uint64_t>(uniform01(rng) * 1e7);
+                e.side = i % 2 == 0 ? 1 : -1;
+                e.size = uniform01(rng);
+                e.trigger_price = 100.0 * uniform01(rng);
+                e.fill_price = e.trigger_price * 0.99;
+                e.penalty = 0.01 * e.size;
+            }
+            const std::string tag = std::to_string(rows) + "-" + std::to_string(level);
+            {
+                EventTable table(group, "ours-" + tag, level, "events.h5");
+                // In uneven pieces, as blocks merge, on two threads.
+                tbb::task_arena arena(2);
+                arena.execute([&] {
+                    std::uint64_t first = 0;
+                    for (std::uint64_t piece = 1; first < rows; piece = piece * 7 + 3) {
+                        const std::uint64_t count = std::min(piece, rows - first);
+                        table.append(std::span(events).subspan(first, count));
+                        first += count;
+                    }
+                    table.close();
+                });
+                CHECK(table.rows() == rows);
+            }
+            H5::DataSet ours = group.openDataSet("ours-" + tag);
+            hsize_t extent = 0;
+            ours.getSpace().getSimpleExtentDims(&extent);
+            REQUIRE(extent == rows);
+            if (rows == 0) {
+                continue;
+            }
+            // The reference: the whole table through HDF5's own pipeline,
+            // with the chunk EventTable chose.
+            hsize_t chunk_rows = 0;
+            ours.getCreatePlist().getChunk(1, &chunk_rows);
+            CHECK(chunk_rows == std::min(rows, chunk));
+            H5::DSetCreatPropList properties;
+            properties.setChunk(1, &chunk_rows);
+            if (level > 0) {
+                properties.setShuffle();
+                properties.setDeflate(static_cast<int>(level));
+            }
+            const hsize_t dims = rows;
+            H5::DataSet by_hdf5 =
+                group.createDataSet("hdf5-" + tag, packed, H5::DataSpace(1, &dims), properties);
+            by_hdf5.write(events.data(), liquidation_event_type());
+            const auto expected = stored_chunks(by_hdf5, chunk_rows, rows);
+            const auto got = stored_chunks(ours, chunk_rows, rows);
+            REQUIRE(got.size() == expected.size());
+            for (std::size_t c = 0; c < got.size(); ++c) {
+                CHECK(got[c].first == expected[c].first);
+                CHECK(got[c].second == expected[c].second);
+            }
+            std::vector<LiquidationEvent> back(rows);
+            ours.read(back.data(), liquidation_event_type());
+            CHECK(std::memcmp(back.data(), events.data(), rows * sizeof(LiquidationEvent)) == 0);
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 
+#include "output/event_table.hpp"
 #include "output/results_writer.hpp"
 #include "output/resume_state.hpp"
 #include "sim/errors.hpp"
@@ -98,6 +99,69 @@ TEST_CASE("a stopped run, resumed, gives the file of an uninterrupted run") {
             test::check_same_datasets(dir / "full.h5", part);
         }
     }
+}
+
+TEST_CASE("events stored while the run goes on give the file written after it, resumed too") {
+    test::TempDir dir;
+    const Scenario scenario = resumable_scenario(2);
+    const Results whole = run_simulation(scenario);
+    REQUIRE(whole.events.size() > EventTable::kChunkRows);  // more than one chunk streams
+    write_results(dir / "after.h5", whole, scenario);
+
+    // Streamed: as `cascade run` writes.
+    const auto streamed_run = [&](const Scenario& s, const std::filesystem::path& path,
+                                  const ResumeState* resume, std::atomic<int>* stop) {
+        ResultsFile file(path, s);
+        RunOptions options;
+        options.events = &file.events();
+        options.resume = resume;
+        options.stop = stop;
+        if (stop != nullptr) {
+            options.on_progress = [stop](std::uint64_t) { stop->store(1); };
+        }
+        const Results results = run_simulation(s, options);
+        CHECK(results.events.empty());
+        file.commit(results);
+        return results.run.paths_completed;
+    };
+    streamed_run(scenario, dir / "streamed.h5", nullptr, nullptr);
+    test::check_same_datasets(dir / "after.h5", dir / "streamed.h5");
+
+    // Stopped after a block, then resumed into the same file, both streamed:
+    // the saved events go to the new file first.
+    std::atomic<int> stop{0};
+    const std::uint64_t completed =
+        streamed_run(resumable_scenario(1), dir / "part.h5", nullptr, &stop);
+    REQUIRE(completed < 1000);
+    const ResumeState state = read_resume_state(dir / "part.h5");
+    CHECK(!state.events.empty());
+    CHECK(streamed_run(resumable_scenario(2), dir / "part.h5", &state, nullptr) == 1000);
+    test::check_same_datasets(dir / "after.h5", dir / "part.h5");
+}
+
+TEST_CASE("a results file whose run fails leaves no file behind") {
+    test::TempDir dir;
+    const Scenario scenario = resumable_scenario(2);
+    {
+        ResultsFile file(dir / "out.h5", scenario);
+        RunOptions options;
+        options.events = &file.events();
+        options.memory_limit_bytes = 1;  // refused before any path
+        CHECK_THROWS_AS(run_simulation(scenario, options), InputError);
+    }
+    {
+        // A run that fails halfway through, with events already streamed.
+        ResultsFile file(dir / "out.h5", scenario);
+        RunOptions options;
+        options.events = &file.events();
+        options.on_progress = [](std::uint64_t done) {
+            if (done >= 2 * kBlockPaths) {
+                throw std::runtime_error("failed halfway");
+            }
+        };
+        CHECK_THROWS_WITH(run_simulation(scenario, options), "failed halfway");
+    }
+    CHECK(std::filesystem::is_empty(dir.path()));
 }
 
 TEST_CASE("resume refuses a complete file, a changed population and a damaged checkpoint") {
