@@ -23,8 +23,6 @@ class Writer {
     // `threads`: how many compress chunks at once.
     Writer(H5::H5File& file, unsigned compression, unsigned threads)
         : file_(file), compression_(compression), threads_(threads) {}
-    unsigned compression() const { return compression_; }
-    unsigned threads() const { return threads_; }
 
     H5::Group group(const std::string& path, const std::string& description) {
         H5::Group g = file_.createGroup(path);
