@@ -151,7 +151,6 @@ int child_population(const fs::path& file, std::uint64_t target) {
     return 0;
 }
 
-// Child: one run of the scenario, population scaled by `factor`, `paths` paths.
 // Child: one run of the scenario, population scaled by `factor`, `paths`
 // paths; the peak from the second block's merge on: the population is built
 // by then, and the first block (which holds the sample paths) has handed its
@@ -538,7 +537,7 @@ void memory(const fs::path& file, const cascade::bench::Options& options,
         report.row(
             "sample paths' events, " + std::to_string(std::llround(population[i])) + " accounts",
             events[i] / 1e6, "MB", events[i] / events[0], "the same at 1x",
-            "not in estimate_run_memory");
+            "Results::events' capacity; cascade run stores them as they come");
     }
 }
 
