@@ -64,8 +64,12 @@ void EventTable::create(std::uint64_t rows, bool extendible) {
         }
     }
     const std::lock_guard<std::mutex> lock(mutex_);
-    set_ = group_.createDataSet(name_, file_type_, H5::DataSpace(1, &dims, &most), properties);
-    filters_ = rows > 0 || extendible ? chunk_filters(set_.getCreatePlist()) : std::nullopt;
+    try {
+        set_ = group_.createDataSet(name_, file_type_, H5::DataSpace(1, &dims, &most), properties);
+        filters_ = rows > 0 || extendible ? chunk_filters(set_.getCreatePlist()) : std::nullopt;
+    } catch (const H5::Exception& e) {
+        throw write_error(file_, e);
+    }
 }
 
 void EventTable::start_chunk_task() {
