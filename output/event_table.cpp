@@ -7,8 +7,9 @@
 
 namespace cascade {
 
-EventTable::EventTable(H5::Group group, std::string name, unsigned compression, std::string file)
-    : group_(std::move(group)),
+EventTable::EventTable(const H5::Group& group, std::string name, unsigned compression,
+                       std::string file)
+    : group_(group),
       name_(std::move(name)),
       compression_(compression),
       file_(std::move(file)),

@@ -33,7 +33,7 @@ class EventTable final : public EventSink {
 
     // The table `name` in `group`, deflated at `compression` (0: stored as
     // is). `file` names the results file in errors.
-    EventTable(H5::Group group, std::string name, unsigned compression, std::string file);
+    EventTable(const H5::Group& group, std::string name, unsigned compression, std::string file);
     // Waits for any chunk still being stored (after which the task group's
     // destructor cannot throw).
     ~EventTable() noexcept override;
