@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <limits>
 
 #include <fmt/format.h>
@@ -741,6 +743,37 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
     const std::uint64_t blocks = (paths + kBlockPaths - 1) / kBlockPaths;
     std::uint64_t next_block = resumed / kBlockPaths;
     std::uint64_t paths_done = resumed;
+    // Blocks merge in path order, on one thread at a time.
+    const auto merge_block = [&](BlockResult&& r) {
+        for (std::size_t s = 0; s < recorded.size(); ++s) {
+            moments[s].merge(r.moments[s]);
+        }
+        if (!exact_bands) {
+            add_to_sketches(sketches, r.buckets, r.count);
+        }
+        for (std::size_t c = 0; c < cohorts; ++c) {
+            cohort_liquidations[c] += r.cohort_liquidations[c];
+        }
+        // Streamed, or kept: moved, not copied, when it is the first with any
+        // (the sample paths are usually all in the first block).
+        if (options.events != nullptr) {
+            options.events->append(r.events);
+        } else if (results.events.empty()) {
+            results.events = std::move(r.events);
+        } else {
+            results.events.insert(results.events.end(), r.events.begin(), r.events.end());
+        }
+        paths_done += r.count;
+        if (options.on_progress) {
+            options.on_progress(paths_done);
+        }
+    };
+    // A failure while merging (the event sink, the progress callback) stops
+    // the run at the next block boundary and is rethrown once the pipeline has
+    // drained: an exception out of a filter would cancel the pipeline and
+    // leak the blocks in flight.
+    std::exception_ptr merge_failure;
+    std::atomic<bool> merge_failed{false};
     arena.execute([&] {
         try {
             if (options.events != nullptr && options.resume != nullptr) {
@@ -751,7 +784,7 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
                 tbb::make_filter<void, std::uint64_t>(
                     tbb::filter_mode::serial_in_order,
                     [&](tbb::flow_control& control) -> std::uint64_t {
-                        if (next_block == blocks ||
+                        if (next_block == blocks || merge_failed.load() ||
                             (options.stop != nullptr && options.stop->load() != 0)) {
                             control.stop();
                             return 0;
@@ -762,30 +795,19 @@ Results run_simulation(const Scenario& scenario, const RunOptions& options) {
                                                                  simulate_block) &
                     tbb::make_filter<BlockResult, void>(
                         tbb::filter_mode::serial_in_order, [&](BlockResult&& r) {
-                            for (std::size_t s = 0; s < recorded.size(); ++s) {
-                                moments[s].merge(r.moments[s]);
+                            if (merge_failed.load()) {
+                                return;
                             }
-                            if (!exact_bands) {
-                                add_to_sketches(sketches, r.buckets, r.count);
-                            }
-                            for (std::size_t c = 0; c < cohorts; ++c) {
-                                cohort_liquidations[c] += r.cohort_liquidations[c];
-                            }
-                            // Streamed, or kept: moved, not copied, when it is the first
-                            // with any (the sample paths are usually all in the first block).
-                            if (options.events != nullptr) {
-                                options.events->append(r.events);
-                            } else if (results.events.empty()) {
-                                results.events = std::move(r.events);
-                            } else {
-                                results.events.insert(results.events.end(), r.events.begin(),
-                                                      r.events.end());
-                            }
-                            paths_done += r.count;
-                            if (options.on_progress) {
-                                options.on_progress(paths_done);
+                            try {
+                                merge_block(std::move(r));
+                            } catch (...) {
+                                merge_failure = std::current_exception();
+                                merge_failed.store(true);
                             }
                         }));
+            if (merge_failure) {
+                std::rethrow_exception(merge_failure);
+            }
         } catch (...) {
             if (options.events != nullptr) {
                 try {
