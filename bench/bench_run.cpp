@@ -368,7 +368,7 @@ void time_split(const fs::path& file, const cascade::bench::Options& options,
         results.run.threads = threads_used;
         fs::remove(out);
         // The same file less the sample paths' liquidation events, for scale.
-        std::vector<cascade::LiquidationEvent> events = std::move(results.events);
+        cascade::EventVector events = std::move(results.events);
         results.events.clear();
         const double written_no_events =
             cascade::bench::wall_seconds([&] { cascade::write_results(out, results, s); });

@@ -133,7 +133,7 @@ struct Results {
     std::vector<StepSeries> series;
     std::vector<SampleSet> samples;
     std::vector<Metric> metrics;
-    std::vector<LiquidationEvent> events;  // of the sample paths, in path order
+    EventVector events;  // of the sample paths, in path order
     // The first this many of each sample path's liquidations are in `events`;
     // of the sample paths, those that had more.
     std::uint64_t max_events_per_path = 0;

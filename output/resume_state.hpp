@@ -19,9 +19,9 @@ struct ResumeState {
     std::string cascade_version;
     std::string git_revision;
     std::uint64_t paths_completed = 0;
-    std::vector<PathColumn> paths;    // /paths/*, paths_completed values each
-    std::vector<SampleSet> samples;   // /samples/*
-    std::vector<LiquidationEvent> events;
+    std::vector<PathColumn> paths;   // /paths/*, paths_completed values each
+    std::vector<SampleSet> samples;  // /samples/*
+    EventVector events;
     Checkpoint checkpoint;
 };
 

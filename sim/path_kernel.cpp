@@ -100,8 +100,7 @@ void PathKernel::simulate_exogenous(std::uint64_t path, std::span<double> log_ex
 }
 
 void PathKernel::simulate(std::uint64_t path, const PathTrace& trace, PathOutcome& outcome,
-                          std::span<std::uint64_t> cohort_liquidations,
-                          std::vector<LiquidationEvent>* events) const {
+                          std::span<std::uint64_t> cohort_liquidations, EventVector* events) const {
     std::optional<EventLog> log;
     if (events != nullptr) {
         log.emplace(*events, max_events_per_path_);

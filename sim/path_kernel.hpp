@@ -96,7 +96,7 @@ class PathKernel {
     // /output/max_events_per_path of them.
     void simulate(std::uint64_t path, const PathTrace& trace, PathOutcome& outcome,
                   std::span<std::uint64_t> cohort_liquidations,
-                  std::vector<LiquidationEvent>* events = nullptr) const;
+                  EventVector* events = nullptr) const;
 
     // The exogenous price alone (no population), for tests of the price models.
     void simulate_exogenous(std::uint64_t path, std::span<double> log_exogenous) const;

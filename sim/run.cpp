@@ -271,7 +271,7 @@ struct BlockResult {
     std::uint64_t count = 0;
     std::vector<PointMoments> moments;               // per recorded series
     std::vector<std::uint64_t> cohort_liquidations;  // summed over the block's paths
-    std::vector<LiquidationEvent> events;
+    EventVector events;
     // Sketched bands: per recorded series, the bucket of every value, grid
     // point after grid point (each point's sketch then reads one run).
     std::vector<std::vector<QuantileSketch::Bucket>> buckets;

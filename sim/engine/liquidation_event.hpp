@@ -2,6 +2,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/huge_buffer.hpp"
+
 namespace cascade {
 
 // One liquidation, as recorded for the sample paths (/events/liquidations).
@@ -20,6 +22,12 @@ struct LiquidationEvent {
     double shortfall = 0.0;
 };
 
+// Liquidation events in memory. A sample path can keep up to a million
+// (/output/max_events_per_path), tens of MiB: in huge pages, that is a page
+// fault per 2 MiB instead of per 4 KiB, which on virtual machines cost more
+// than recording the events.
+using EventVector = std::vector<LiquidationEvent, HugePageAllocator<LiquidationEvent>>;
+
 // Where one path's liquidation events go: appended to `sink` up to `limit`
 // of them, the first in the order they happen; the rest are not kept
 // (/output/max_events_per_path). The memory a sample path's events take is
@@ -28,8 +36,7 @@ struct LiquidationEvent {
 // can tell a path whose events were cut.
 class EventLog {
   public:
-    EventLog(std::vector<LiquidationEvent>& sink, std::uint64_t limit)
-        : sink_(sink), left_(limit) {}
+    EventLog(EventVector& sink, std::uint64_t limit) : sink_(sink), left_(limit) {}
 
     void push_back(const LiquidationEvent& event) {
         if (left_ > 0) {
@@ -39,7 +46,7 @@ class EventLog {
     }
 
   private:
-    std::vector<LiquidationEvent>& sink_;
+    EventVector& sink_;
     std::uint64_t left_;  // events this path may still keep
 };
 
