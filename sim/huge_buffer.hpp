@@ -57,9 +57,9 @@ struct HugePageAllocator {
     using value_type = T;
 
     HugePageAllocator() = default;
+    // Implicit, as an allocator's rebinding copy is.
     template <class U>
-    HugePageAllocator(const HugePageAllocator<U>& /*other*/) {
-    }  // NOLINT: converts, as allocators do
+    HugePageAllocator(const HugePageAllocator<U>& /*other*/) {}
 
     T* allocate(std::size_t count) {
         const std::size_t bytes = count * sizeof(T);
