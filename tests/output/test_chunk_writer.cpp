@@ -52,6 +52,18 @@ std::vector<std::pair<std::uint32_t, std::vector<unsigned char>>> stored_chunks(
     return chunks;
 }
 
+// `ours` stores the same chunks, filter masks and bytes, as `reference`.
+void check_same_chunks(const H5::DataSet& ours, const H5::DataSet& reference, hsize_t chunk_rows,
+                       hsize_t rows) {
+    const auto expected = stored_chunks(reference, chunk_rows, rows);
+    const auto got = stored_chunks(ours, chunk_rows, rows);
+    REQUIRE(got.size() == expected.size());
+    for (std::size_t c = 0; c < got.size(); ++c) {
+        CHECK(got[c].first == expected[c].first);
+        CHECK(got[c].second == expected[c].second);
+    }
+}
+
 }  // namespace
 
 TEST_CASE("write_chunked stores the chunks HDF5's filter pipeline stores, bit for bit") {
@@ -78,13 +90,7 @@ TEST_CASE("write_chunked stores the chunks HDF5's filter pipeline stores, bit fo
                 H5::DataSet by_us = chunked_dataset(file, "ours-" + tag, dims, chunk_rows, level);
                 write_chunked(by_us, values.data(), threads);
 
-                const auto expected = stored_chunks(by_hdf5, chunk_rows, rows);
-                const auto got = stored_chunks(by_us, chunk_rows, rows);
-                REQUIRE(got.size() == expected.size());
-                for (std::size_t c = 0; c < got.size(); ++c) {
-                    CHECK(got[c].first == expected[c].first);
-                    CHECK(got[c].second == expected[c].second);
-                }
+                check_same_chunks(by_us, by_hdf5, chunk_rows, rows);
                 // And it reads back as the values.
                 std::vector<double> back(values.size());
                 by_us.read(back.data(), H5::PredType::NATIVE_DOUBLE);
@@ -130,12 +136,7 @@ TEST_CASE("write_chunked fills rows through a callback: a packed table from padd
             }
         },
         2);
-    const auto expected = stored_chunks(by_hdf5, chunk, rows);
-    const auto got = stored_chunks(by_us, chunk, rows);
-    REQUIRE(got.size() == expected.size());
-    for (std::size_t c = 0; c < got.size(); ++c) {
-        CHECK(got[c].second == expected[c].second);
-    }
+    check_same_chunks(by_us, by_hdf5, chunk, rows);
 }
 
 TEST_CASE("EventTable streams events into the chunks HDF5's pipeline stores for the whole table") {
@@ -201,13 +202,7 @@ TEST_CASE("EventTable streams events into the chunks HDF5's pipeline stores for 
             H5::DataSet by_hdf5 =
                 group.createDataSet("hdf5-" + tag, packed, H5::DataSpace(1, &dims), properties);
             by_hdf5.write(events.data(), liquidation_event_type());
-            const auto expected = stored_chunks(by_hdf5, chunk_rows, rows);
-            const auto got = stored_chunks(ours, chunk_rows, rows);
-            REQUIRE(got.size() == expected.size());
-            for (std::size_t c = 0; c < got.size(); ++c) {
-                CHECK(got[c].first == expected[c].first);
-                CHECK(got[c].second == expected[c].second);
-            }
+            check_same_chunks(ours, by_hdf5, chunk_rows, rows);
             std::vector<LiquidationEvent> back(rows);
             ours.read(back.data(), liquidation_event_type());
             CHECK(std::memcmp(back.data(), events.data(), rows * sizeof(LiquidationEvent)) == 0);
